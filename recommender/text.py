@@ -22,12 +22,27 @@ OOV_TOKEN = "[UNK]"
 _PUNCTUATION = re.compile(r"[!\"#$%&()*+,\-./:;<=>?@\[\\\]^_`{|}~']")
 _ASCII_UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _ASCII_WHITESPACE = re.compile(r"[ \t\n\r\f\v]+")
+# Characters the tokeniser deletes, lowercases or splits on (also used as an RE2 pattern).
+TOKENIZER_CHANGES = r"[A-Z!\"#$%&()*+,\-./:;<=>?@\[\\\]^_`{|}~' \t\n\r\f\v]"
+_CHANGES = re.compile(TOKENIZER_CHANGES)
 
 
 def tokenize(text: str) -> list[str]:
     """Split one text into tokens exactly as the exported model's TextVectorization does."""
     cleaned = _PUNCTUATION.sub("", text.translate(_ASCII_UPPER))
     return [token for token in _ASCII_WHITESPACE.split(cleaned) if token]
+
+
+def normalize_word(word: str) -> str | None:
+    """The single token this tokeniser makes of `word` ("Self-Conscious" -> "selfconscious"),
+    or None when it makes none or several: how a vectors file's keys meet the data's tokens."""
+    tokens = tokenize(word)
+    return tokens[0] if len(tokens) == 1 else None
+
+
+def changed_by_tokenize(word: str) -> bool:
+    """Whether the tokeniser would alter this word (cheap pre-check before `normalize_word`)."""
+    return _CHANGES.search(word) is not None
 
 
 def tokenize_all(texts: Iterable[str]) -> list[list[str]]:

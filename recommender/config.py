@@ -1,0 +1,109 @@
+"""Run configuration: everything that defines a run, saved as config.json in its directory so
+the run can be resumed or reproduced."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from recommender.errors import ConfigError
+from recommender.files import write_json
+
+CONFIG_FILE = "config.json"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    data: str
+    out: str
+    text_column: str | None = None
+    label_column: str | None = None
+    vectors: tuple[str, ...] = ("glove-6b-50d",)
+    space: str = "quick"
+    trials: int | None = None  # per candidate; None takes the space's trials_per_strategy
+    seeds: int = 3
+    seed: int = 0
+    test_fraction: float = 0.2
+    validation_fraction: float = 0.1
+    max_vocabulary: int = 50_000
+    max_length: int = 400
+    min_effect: float = 0.5
+
+    def __post_init__(self) -> None:
+        checks = [
+            ("--seeds", self.seeds >= 1, "at least 1"),
+            ("--trials", self.trials is None or self.trials >= 1, "at least 1"),
+            ("--min-effect", self.min_effect >= 0, "zero or more"),
+            ("test_fraction", 0 < self.test_fraction < 0.9, "between 0 and 0.9"),
+            ("validation_fraction", 0 < self.validation_fraction < 0.9, "between 0 and 0.9"),
+            ("max_vocabulary", self.max_vocabulary >= 1, "at least 1"),
+            ("max_length", self.max_length >= 1, "at least 1"),
+        ]
+        for name, ok, expected in checks:
+            if not ok:
+                raise ConfigError(
+                    f"{name} must be {expected}, got {getattr(self, name.lstrip('-'), None)!r}",
+                    fix=f"pass a value {expected}",
+                )
+        if not self.vectors:
+            raise ConfigError(
+                "no vectors source given", fix="pass --vectors glove-6b-50d or a file"
+            )
+        if len(set(self.vectors)) != len(self.vectors):
+            raise ConfigError("a vectors source is listed twice", fix="list each --vectors once")
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.out)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["vectors"] = list(self.vectors)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(
+            **{**{k: v for k, v in data.items() if k in known}, "vectors": tuple(data["vectors"])}
+        )
+
+    def save(self) -> None:
+        write_json(self.run_dir / CONFIG_FILE, self.to_dict())
+
+
+def open_run(config: RunConfig) -> bool:
+    """Prepare the run directory. True when it resumes an earlier run with the same options;
+    a directory holding a different run (or other files) is refused, never overwritten."""
+    directory = config.run_dir
+    saved_path = directory / CONFIG_FILE
+    if saved_path.exists():
+        try:
+            saved = RunConfig.from_dict(json.loads(saved_path.read_text()))
+        except (ValueError, KeyError, TypeError):
+            raise ConfigError(
+                "holds a config.json that is not an embrec run configuration",
+                where=str(directory),
+                fix="pass a new --out directory",
+            ) from None
+        if replace(saved, out=config.out) != config:
+            changed = [
+                f.name for f in fields(config) if getattr(saved, f.name) != getattr(config, f.name)
+            ]
+            raise ConfigError(
+                f"holds another run (its options differ in: {', '.join(changed)})",
+                where=str(directory),
+                fix="pass a new --out directory, or the same options to resume that run",
+            )
+        return True
+    if directory.exists() and any(directory.iterdir()):
+        raise ConfigError(
+            "exists and is not an embrec run directory",
+            where=str(directory),
+            fix="pass a new or empty --out directory",
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    config.save()
+    return False

@@ -1,0 +1,91 @@
+"""Tokenise, build the vocabulary, encode and build embedding matrices: once per run.
+
+Every trial, seed and strategy reuses the same arrays, so preprocessing never runs per trial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from recommender.data import Splits
+from recommender.text import Vocabulary
+from recommender.vectors import Vectors
+
+# The widest convolution searched is 7 tokens; shorter sequences would leave it nothing to see.
+MIN_SEQUENCE_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Encoded splits and embedding matrices shared by all trials."""
+
+    classes: tuple[str, ...]
+    vocabulary: Vocabulary
+    sequence_length: int
+    x: dict[str, np.ndarray]  # split name -> int32 (docs, sequence_length)
+    y: dict[str, np.ndarray]  # split name -> int32 class indices
+    matrices: dict[str, np.ndarray]  # vectors name -> float32 (len(vocabulary), dim)
+
+    def xy(self, *split_names: str) -> tuple[np.ndarray, np.ndarray]:
+        """Features and labels of one or several splits joined."""
+        return (
+            np.concatenate([self.x[name] for name in split_names]),
+            np.concatenate([self.y[name] for name in split_names]),
+        )
+
+
+def prepare(
+    tokens: Sequence[Sequence[str]],
+    labels: Sequence[str],
+    splits: Splits,
+    vectors: Sequence[Vectors],
+    *,
+    fit_on: tuple[str, ...] = ("train",),
+    max_vocabulary: int,
+    max_length: int,
+    seed: int,
+) -> Prepared:
+    """Vocabulary and sequence length come from the `fit_on` splits only (never the test split)."""
+    classes = tuple(sorted(set(labels)))
+    class_index = {name: position for position, name in enumerate(classes)}
+    indices = {"train": splits.train, "validation": splits.validation, "test": splits.test}
+    fit_tokens = [tokens[i] for name in fit_on for i in indices[name]]
+    vocabulary = Vocabulary.build(fit_tokens, max_size=max_vocabulary)
+    sequence_length = choose_sequence_length([len(t) for t in fit_tokens], max_length)
+    x = {
+        name: vocabulary.encode([tokens[i] for i in split], sequence_length)
+        for name, split in indices.items()
+    }
+    y = {
+        name: np.array([class_index[labels[i]] for i in split], dtype=np.int32)
+        for name, split in indices.items()
+    }
+    rng = np.random.default_rng(seed)
+    matrices = {source.name: embedding_matrix(vocabulary, source, rng) for source in vectors}
+    return Prepared(classes, vocabulary, sequence_length, x, y, matrices)
+
+
+def choose_sequence_length(lengths: Sequence[int], max_length: int) -> int:
+    """The 99th percentile of document lengths: 1% of documents are truncated, none padded to
+    the longest outlier."""
+    percentile = int(np.ceil(np.percentile(lengths, 99))) if len(lengths) else 0
+    return max(MIN_SEQUENCE_LENGTH, min(max_length, percentile))
+
+
+def embedding_matrix(
+    vocabulary: Vocabulary, vectors: Vectors, rng: np.random.Generator
+) -> np.ndarray:
+    """Pretrained rows where the vectors know the word; the rest uniform in +/- the vectors'
+    standard deviation (Kim 2014), so uncovered words are distinct but on the same scale.
+    Row 0 (padding) is zero."""
+    spread = vectors.spread or 0.1
+    matrix = rng.uniform(-spread, spread, size=(len(vocabulary), vectors.dim)).astype(np.float32)
+    matrix[0] = 0.0
+    for position, word in enumerate(vocabulary.words, start=2):
+        vector, _ = vectors.lookup(word)
+        if vector is not None:
+            matrix[position] = vector
+    return matrix

@@ -1,0 +1,1 @@
+"""Reports: the terminal (rich) and the files in the run directory, both from report.json."""

@@ -1,0 +1,108 @@
+"""report.json (every figure) and report.md (for pasting into an issue), written atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from recommender.files import write_json, write_text
+
+
+def describe(candidate: str, config: dict[str, Any]) -> str:
+    """'fine-tuned glove-6b-50d + cnn' from a candidate key and its configuration."""
+    strategy, _, vectors = candidate.partition(":")
+    name = f"{strategy} {vectors}" if vectors else strategy
+    return f"{name} + {config.get('encoder', '?')}"
+
+
+def headline(report: dict[str, Any]) -> str:
+    """One sentence: the recommendation and the figures behind it."""
+    evidence = {e["candidate"]: e for e in report["evidence"]}
+    decision = report["recommendation"]
+    chosen = evidence[decision["recommended"]]
+    text = f"{describe(chosen['candidate'], chosen['config'])}: {_score(chosen)}"
+    if decision["runner_up"]:
+        other = evidence[decision["runner_up"]]
+        text += f" vs {describe(other['candidate'], other['config'])}: {_score(other)}"
+    return f"{text} ({decision['verdict']})"
+
+
+def _score(entry: dict[str, Any]) -> str:
+    return f"{entry['accuracy_mean'] * 100:.1f} +/- {entry['accuracy_sd'] * 100:.1f}"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    decision = report["recommendation"]
+    profile = report["profile"]
+    lines = [
+        "# embrec recommendation",
+        "",
+        f"**Recommended: {decision['recommended']}** ({decision['verdict']}): {decision['reason']}.",
+        "",
+        f"{headline(report)}",
+        "",
+        "## Test accuracy per option",
+        "",
+        f"Test split of {report['splits']['test']} documents, never seen by the search; each "
+        f"option's best configuration retrained with {report['config']['seeds']} seed(s).",
+        "",
+        "| option | accuracy % (mean +/- sd) | 95% CI | macro-F1 % | train s | trainable params |"
+        " model KB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for entry in report["evidence"]:
+        interval = entry["accuracy_ci95"]
+        ci = f"{interval[0] * 100:.1f} to {interval[1] * 100:.1f}" if interval else "n/a"
+        lines.append(
+            f"| {describe(entry['candidate'], entry['config'])} | {_score(entry)} | {ci} | "
+            f"{entry['macro_f1_mean'] * 100:.1f} | {entry['train_seconds_mean']:.1f} | "
+            f"{entry['cost']['trainable_params']:,} | {entry['cost']['model_bytes'] / 1024:.0f} |"
+        )
+    if decision["comparisons"]:
+        lines += [
+            "",
+            "## Paired comparisons (best scorer minus other, points)",
+            "",
+            "| other | lead | 95% CI | p | clear? |",
+            "|---|---|---|---|---|",
+        ]
+        for comparison in decision["comparisons"]:
+            lines.append(
+                f"| {comparison['other']} | {comparison['difference']:+.2f} | "
+                f"{comparison['ci_low']:+.2f} to {comparison['ci_high']:+.2f} | "
+                f"{comparison['p_value']:.3f} | {'yes' if comparison['clear'] else 'no'} |"
+            )
+    lines += ["", "## Rule", "", decision["rule"], "", "## Data", ""]
+    lines.append(
+        f"{profile['documents']:,} documents, classes "
+        + ", ".join(f"{k} ({v:,})" for k, v in profile["class_counts"].items())
+        + f"; median {profile['length_percentiles']['p50']:.0f} tokens; "
+        f"vocabulary {profile['vocabulary_size']:,} words."
+    )
+    for coverage in profile["coverage"]:
+        lines.append(
+            f"- {coverage['vectors']}: {coverage['token_rate'] * 100:.1f}% of tokens, "
+            f"{coverage['type_rate'] * 100:.1f}% of distinct words covered."
+        )
+    model = report["model"]
+    lines += [
+        "",
+        "## Exported model",
+        "",
+        f"`{model['path']}` ({model['candidate']}, retrained on {model['trained_on']} for "
+        f"{model['epochs']} epochs) takes raw strings; test accuracy "
+        f"{model['test_accuracy'] * 100:.1f}%.",
+        "",
+        "## Reproduce",
+        "",
+        f"`{report['command']}`",
+        "",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_reports(run_dir: Path, report: dict[str, Any]) -> None:
+    write_json(run_dir / "report.json", report)
+    write_text(run_dir / "report.md", markdown(report))

@@ -1,0 +1,1 @@
+"""Search engines over a `SearchSpace`; `trial.py` trains and scores one configuration."""

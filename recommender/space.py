@@ -1,0 +1,253 @@
+"""The search space: declarative TOML, validated when read, sampled by an Optuna trial.
+
+A space says *what* to search (strategies, encoders, hyperparameter ranges, budgets); the
+engines in `recommender.search` only say *how*. Parameters are scoped: `[common]` applies to
+every trial, `[encoder.NAME]` only when that encoder is chosen, `[strategy.NAME]` only for that
+embedding strategy (a learned layer's dimension exists only for `learned`).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+from recommender.errors import ConfigError
+
+STRATEGIES = ("learned", "frozen", "fine-tuned")
+ENCODERS = ("pool", "cnn")
+BUILTIN_SPACES = ("quick", "default")
+
+_SEARCH_KEYS = {
+    "trials_per_strategy": int,
+    "max_epochs": int,
+    "patience": int,
+    "batch_size": int,
+    "strategies": list,
+    "encoders": list,
+}
+
+
+class Suggester(Protocol):
+    """The part of `optuna.Trial` a space needs (so tests can pass a fake)."""
+
+    def suggest_float(self, name: str, low: float, high: float, *, log: bool = False) -> float: ...
+    def suggest_int(self, name: str, low: int, high: int, *, log: bool = False) -> int: ...
+    def suggest_categorical(self, name: str, choices: list[Any]) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Param:
+    """One hyperparameter: a float or int range, or a list of choices."""
+
+    name: str
+    kind: str  # "float" | "int" | "choice"
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: tuple[Any, ...] = ()
+
+    def sample(self, trial: Suggester, key: str) -> Any:
+        if self.kind == "choice":
+            return trial.suggest_categorical(key, list(self.choices))
+        if self.kind == "int":
+            return trial.suggest_int(key, int(self.low), int(self.high), log=self.log)  # type: ignore[arg-type]
+        return trial.suggest_float(key, float(self.low), float(self.high), log=self.log)  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.kind == "choice":
+            return {"choices": list(self.choices)}
+        return {"low": self.low, "high": self.high, "log": self.log}
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """A validated search space; `sample()` draws one configuration for a strategy."""
+
+    name: str
+    trials_per_strategy: int
+    max_epochs: int
+    patience: int
+    batch_size: int
+    strategies: tuple[str, ...]
+    encoders: tuple[str, ...]
+    common: tuple[Param, ...] = ()
+    encoder_params: dict[str, tuple[Param, ...]] = field(default_factory=dict)
+    strategy_params: dict[str, tuple[Param, ...]] = field(default_factory=dict)
+
+    def sample(self, trial: Suggester, strategy: str) -> dict[str, Any]:
+        """One configuration: {"encoder": ..., param: value, ...} with only the params in scope."""
+        encoder = trial.suggest_categorical("encoder", list(self.encoders))
+        config: dict[str, Any] = {"encoder": encoder}
+        for param in self.common:
+            config[param.name] = param.sample(trial, param.name)
+        for param in self.encoder_params.get(encoder, ()):
+            config[param.name] = param.sample(trial, f"{encoder}.{param.name}")
+        for param in self.strategy_params.get(strategy, ()):
+            config[param.name] = param.sample(trial, f"{strategy}.{param.name}")
+        return config
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "search": {
+                "trials_per_strategy": self.trials_per_strategy,
+                "max_epochs": self.max_epochs,
+                "patience": self.patience,
+                "batch_size": self.batch_size,
+                "strategies": list(self.strategies),
+                "encoders": list(self.encoders),
+            },
+            "common": {p.name: p.to_dict() for p in self.common},
+            "encoder": {
+                name: {p.name: p.to_dict() for p in params}
+                for name, params in self.encoder_params.items()
+            },
+            "strategy": {
+                name: {p.name: p.to_dict() for p in params}
+                for name, params in self.strategy_params.items()
+            },
+        }
+
+
+def load_space(name_or_path: str) -> SearchSpace:
+    """Read a built-in space by name (quick, default) or a user's TOML file."""
+    if name_or_path in BUILTIN_SPACES:
+        text = resources.files("recommender.spaces").joinpath(f"{name_or_path}.toml").read_text()
+        return parse_space(text, f"{name_or_path}.toml")
+    path = Path(name_or_path)
+    if not path.is_file():
+        raise ConfigError(
+            f"no search space named '{name_or_path}'",
+            fix=f"use one of {', '.join(BUILTIN_SPACES)} or the path to a .toml file",
+        )
+    return parse_space(path.read_text(encoding="utf-8", errors="replace"), str(path))
+
+
+def parse_space(text: str, source: str) -> SearchSpace:
+    """Validate a TOML search space; every error names the file and key path."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"not valid TOML ({error})", where=source, fix="fix the syntax") from None
+    _check_keys(raw, {"search", "common", "encoder", "strategy"}, source)
+    search = raw.get("search", {})
+    _check_keys(search, set(_SEARCH_KEYS), f"{source} -> search")
+    for key, kind in _SEARCH_KEYS.items():
+        if key not in search:
+            raise ConfigError(f"missing key '{key}'", where=f"{source} -> search", fix="add it")
+        if not isinstance(search[key], kind) or isinstance(search[key], bool):
+            raise ConfigError(
+                f"must be {'a list' if kind is list else 'an integer'}, got {search[key]!r}",
+                where=f"{source} -> search -> {key}",
+                fix="correct the value",
+            )
+        if kind is int and search[key] < 1:
+            raise ConfigError(
+                f"must be at least 1, got {search[key]}",
+                where=f"{source} -> search -> {key}",
+                fix="use a positive integer",
+            )
+    strategies = _names(search["strategies"], STRATEGIES, f"{source} -> search -> strategies")
+    encoders = _names(search["encoders"], ENCODERS, f"{source} -> search -> encoders")
+    encoder_tables = _table(raw.get("encoder", {}), f"{source} -> encoder")
+    strategy_tables = _table(raw.get("strategy", {}), f"{source} -> strategy")
+    _names(list(encoder_tables), ENCODERS, f"{source} -> encoder")
+    _names(list(strategy_tables), STRATEGIES, f"{source} -> strategy")
+    return SearchSpace(
+        name=Path(source).stem,
+        trials_per_strategy=search["trials_per_strategy"],
+        max_epochs=search["max_epochs"],
+        patience=search["patience"],
+        batch_size=search["batch_size"],
+        strategies=strategies,
+        encoders=encoders,
+        common=_params(raw.get("common", {}), f"{source} -> common"),
+        encoder_params={
+            name: _params(table, f"{source} -> encoder -> {name}")
+            for name, table in encoder_tables.items()
+        },
+        strategy_params={
+            name: _params(table, f"{source} -> strategy -> {name}")
+            for name, table in strategy_tables.items()
+        },
+    )
+
+
+def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"unknown key '{unknown[0]}'",
+            where=where,
+            fix=f"allowed keys are {', '.join(sorted(allowed))}",
+        )
+
+
+def _table(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError("must be a table", where=where, fix="use [section] syntax")
+    return value
+
+
+def _names(values: list[Any], allowed: tuple[str, ...], where: str) -> tuple[str, ...]:
+    if not values:
+        raise ConfigError("is empty", where=where, fix=f"list some of {', '.join(allowed)}")
+    for value in values:
+        if value not in allowed:
+            raise ConfigError(
+                f"unknown name {value!r}", where=where, fix=f"use some of {', '.join(allowed)}"
+            )
+    if len(set(values)) != len(values):
+        raise ConfigError("lists a name twice", where=where, fix="list each name once")
+    return tuple(values)
+
+
+def _params(table: Any, where: str) -> tuple[Param, ...]:
+    return tuple(
+        _param(name, spec, f"{where} -> {name}") for name, spec in _table(table, where).items()
+    )
+
+
+def _param(name: str, spec: Any, where: str) -> Param:
+    if not isinstance(spec, dict):
+        raise ConfigError(
+            f"must be a table like {{ low = 1, high = 2 }} or {{ choices = [...] }}, got {spec!r}",
+            where=where,
+            fix="write the range or the choices",
+        )
+    if "choices" in spec:
+        _check_keys(spec, {"choices"}, where)
+        choices = spec["choices"]
+        if not isinstance(choices, list) or not choices:
+            raise ConfigError("choices must be a non-empty list", where=where, fix="list values")
+        return Param(name, "choice", choices=tuple(choices))
+    _check_keys(spec, {"low", "high", "log"}, where)
+    if "low" not in spec or "high" not in spec:
+        raise ConfigError("needs both 'low' and 'high', or 'choices'", where=where, fix="add them")
+    low, high, log = spec["low"], spec["high"], spec.get("log", False)
+    numbers = (low, high)
+    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in numbers):
+        raise ConfigError(
+            f"low and high must be numbers, got {low!r} and {high!r}",
+            where=where,
+            fix="use numbers",
+        )
+    if not isinstance(log, bool):
+        raise ConfigError(f"log must be true or false, got {log!r}", where=where, fix="fix it")
+    if not low <= high:
+        raise ConfigError(
+            f"empty range: low ({low}) is greater than high ({high})",
+            where=where,
+            fix="swap them",
+        )
+    if log and low <= 0:
+        raise ConfigError(
+            f"a log range needs low > 0, got {low}", where=where, fix="raise low or drop log"
+        )
+    if any(isinstance(v, float) and not math.isfinite(v) for v in numbers):
+        raise ConfigError("low and high must be finite", where=where, fix="use finite numbers")
+    kind = "int" if isinstance(low, int) and isinstance(high, int) else "float"
+    return Param(name, kind, low=low, high=high, log=log)

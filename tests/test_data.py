@@ -1,0 +1,348 @@
+"""Loading real labelled files (with their traps) and the stratified split."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from recommender.data import Dataset, load_dataset, split
+from recommender.errors import ConfigError, DataError
+
+FORMATS_FIX = "give a .csv, .tsv, .jsonl or .parquet file"
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def counts(dataset: Dataset) -> dict[str, int]:
+    return dict(Counter(dataset.labels))
+
+
+# --- real files -------------------------------------------------------------------------------
+
+
+def test_mr_is_latin1_with_nel_bytes_and_keeps_every_line(shared_data: Path) -> None:
+    data = load_dataset(shared_data / "datasets/mr/rt-polarity.all")
+    assert len(data) == 10_662
+    assert counts(data) == {"0": 5_331, "1": 5_331}
+    assert data.format == "label-text"
+    assert data.encoding == "cp1252"  # 0x85 is '…' there; as Latin-1 it is NEL, a line break
+    assert any("cp1252" in warning and "line 32" in warning for warning in data.warnings)
+    assert any("…" in text for text in data.texts)
+    assert data.classes == ("0", "1")
+
+
+def test_sms_spam_tsv_keeps_quotes_in_messages(shared_data: Path) -> None:
+    data = load_dataset(shared_data / "datasets/sms_spam/SMSSpamCollection.tsv")
+    assert len(data) == 5_574
+    assert counts(data) == {"ham": 4_827, "spam": 747}
+    assert (data.format, data.text_column, data.label_column) == ("tsv", "SMS", "Label")
+    assert data.encoding == "utf-8"
+    assert any('"' in text for text in data.texts)
+
+
+def test_trec_has_six_classes(shared_data: Path) -> None:
+    data = load_dataset(shared_data / "datasets/trec/TREC.train.all")
+    assert len(data) == 5_452
+    assert len(data.classes) == 6
+    assert data.encoding != "utf-8"
+
+
+def test_imdb_csv_columns_are_decided_by_name(shared_data: Path) -> None:
+    data = load_dataset(shared_data / "datasets/imdb/imdb_train.part00.csv")
+    assert (data.format, data.text_column, data.label_column) == ("csv", "text", "label")
+    assert data.classes == ("neg", "pos")
+    assert len(data) == 2_841
+    assert any("<br />" in text for text in data.texts)
+
+
+def test_code_csv_fields_span_lines(shared_data: Path) -> None:
+    data = load_dataset(shared_data / "datasets/code_language_id/code_lang.part00.csv")
+    assert (data.text_column, data.label_column) == ("text", "label")
+    assert sum("\n" in text for text in data.texts) > len(data) / 2
+
+
+def test_plain_tweets_are_not_mistaken_for_labelled_lines(shared_data: Path) -> None:
+    # First words of prose repeat ('I', '@user'), so "distinct labels > half the lines" misses it.
+    path = shared_data / "datasets/tweeteval_emoji/val_text.txt"
+    with pytest.raises(DataError, match=r"val_text\.txt: does not look like labelled .*only once"):
+        load_dataset(path)
+
+
+def test_a_labels_only_file_is_rejected(shared_data: Path) -> None:
+    path = shared_data / "datasets/tweeteval_emoji/val_labels.txt"
+    with pytest.raises(DataError, match=f"val_labels.txt: .*no line has text.*{FORMATS_FIX}"):
+        load_dataset(path)
+
+
+# --- small files of each format ---------------------------------------------------------------
+
+
+def test_label_text_with_crlf_and_blank_lines(tmp_path: Path) -> None:
+    path = write(tmp_path / "data", "pos good film\r\n\r\nneg bad\tfilm \r\npos fine\r\n")
+    data = load_dataset(path)
+    assert data.texts == ("good film", "bad\tfilm", "fine")
+    assert data.labels == ("pos", "neg", "pos")
+    assert (data.format, data.encoding, data.text_column) == ("label-text", "utf-8", None)
+    assert data.source == str(path)
+
+
+def test_fasttext_keeps_the_first_of_several_labels(tmp_path: Path) -> None:
+    lines = "__label__pos __label__happy great fun\n__label__neg dull\nno label here\n"
+    data = load_dataset(write(tmp_path / "train.txt", lines))
+    assert data.format == "fasttext"
+    assert data.labels == ("pos", "neg")
+    assert data.texts == ("great fun", "dull")
+    assert any("several labels" in warning for warning in data.warnings)
+    assert "dropped 1 row with an empty label" in data.warnings
+
+
+def test_csv_multiline_quoted_fields_and_na_stays_text(tmp_path: Path) -> None:
+    content = 'id,text,label\n1,"line one\nline two, with ""quotes""",a\n2,NA,b\n3,,a\n'
+    data = load_dataset(write(tmp_path / "d.csv", content))
+    assert data.texts == ('line one\nline two, with "quotes"', "NA", "")
+    assert data.labels == ("a", "b", "a")
+
+
+def test_csv_with_bom_and_cp1252_bytes(tmp_path: Path) -> None:
+    content = b"\xef\xbb\xbfLabel,Review\npos,caf\xe9 \x93great\x94\nneg,awful\n"
+    data = load_dataset(write(tmp_path / "d.csv", content))
+    assert data.label_column == "Label"
+    assert data.texts[0] == "café “great”"
+    assert data.encoding == "cp1252"
+    assert data.warnings == ("decoded as cp1252: not valid UTF-8 (first at line 2)",)
+
+
+def test_latin1_when_not_cp1252(tmp_path: Path) -> None:
+    data = load_dataset(write(tmp_path / "d.tsv", b"label\ttext\nx\ta\x81b\ny\tc\n"))
+    assert data.encoding == "latin-1"
+    assert data.texts == ("a\x81b", "c")
+
+
+def test_two_unnamed_columns_longer_one_is_text(tmp_path: Path) -> None:
+    data = load_dataset(write(tmp_path / "d.csv", "a,b\nlong words here,x\nmore long words,y\n"))
+    assert (data.text_column, data.label_column) == ("a", "b")
+
+
+def test_jsonl_types_and_missing_labels(tmp_path: Path) -> None:
+    lines = [
+        '{"text": "fine", "label": 1}',
+        '{"text": null, "label": 0}',
+        "",
+        '{"text": "no label", "label": null}',
+        '{"text": "blank", "label": "  "}',
+        '{"text": "ok", "label": 1, "extra": true}',
+    ]
+    data = load_dataset(write(tmp_path / "d.jsonl", "\n".join(lines)))
+    assert data.format == "jsonl"
+    assert data.labels == ("1", "0", "1")
+    assert data.texts == ("fine", "", "ok")
+    assert "dropped 2 rows with an empty label" in data.warnings
+
+
+def test_parquet_integer_labels(tmp_path: Path) -> None:
+    path = tmp_path / "d.parquet"
+    frame = pd.DataFrame({"sentence": ["a b", None, "c", "d"], "y": [0, 1, None, 1]})
+    frame.to_parquet(path)
+    data = load_dataset(path)
+    assert (data.format, data.encoding) == ("parquet", "n/a")
+    assert (data.text_column, data.label_column) == ("sentence", "y")
+    assert data.labels == ("0", "1", "1")
+    assert data.texts == ("a b", "", "d")
+
+
+def test_explicit_columns(tmp_path: Path) -> None:
+    path = tmp_path / "d.parquet"
+    pd.DataFrame({"x": ["a", "b"], "z": ["u", "v"], "w": [1, 2]}).to_parquet(path)
+    data = load_dataset(path, text_column="x", label_column="z")
+    assert data.labels == ("u", "v")
+
+
+def test_folder_per_class(tmp_path: Path) -> None:
+    write(tmp_path / "pos/1.txt", "good\n")
+    write(tmp_path / "pos/2.txt", b"caf\xe9")
+    write(tmp_path / "pos/.hidden.txt", "ignored")
+    write(tmp_path / "pos/notes.md", "ignored")
+    write(tmp_path / "neg/1.txt", "bad")
+    write(tmp_path / ".git/x.txt", "ignored")
+    write(tmp_path / "README.txt", "ignored")
+    data = load_dataset(tmp_path)
+    assert data.format == "folder"
+    assert data.labels == ("neg", "pos", "pos")
+    assert data.texts == ("bad", "good", "café")
+    assert data.encoding == "cp1252"
+    assert len(data.warnings) == 1 and "pos/2.txt" in data.warnings[0]
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"nope\.csv: file not found\. check the path"):
+        load_dataset(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", "the file is empty"),
+        ("header.csv", b"label,text\n", "no data rows"),
+        ("blank.txt", b"\n \r\n\n", "no data rows"),
+        ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "does not look like a text data file"),
+        ("utf16.csv", "label,text\nx,y\n".encode("utf-16"), "does not look like a text data file"),
+        ("one.txt", b"pos a\npos b\n", "every line starts with 'pos'"),
+        ("prose.txt", "\n".join(f"w{i} text" for i in range(30)).encode(), "30 different first"),
+        ("one.csv", b"label,text\nx,a\nx,b\n", "only one class 'x' found in column 'label'"),
+        ("nolabels.csv", b"label,text\n,a\n ,b\n", "every label in column 'label' is empty"),
+    ],
+)
+def test_unusable_files(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    path = write(tmp_path / name, content)
+    with pytest.raises(DataError, match=f"^{re.escape(str(path))}: .*{re.escape(message)}"):
+        load_dataset(path)
+
+
+def test_bad_files_are_found_in_folders(tmp_path: Path) -> None:
+    write(tmp_path / "a/1.txt", "x")
+    with pytest.raises(
+        DataError, match="only one class 'a' found; a classifier needs at least two"
+    ):
+        load_dataset(tmp_path)
+    write(tmp_path / "b/1.txt", b"\x00\x01")
+    with pytest.raises(DataError, match=r"b/1\.txt: does not look like a text data file"):
+        load_dataset(tmp_path)
+
+
+def test_folder_without_class_folders(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "pos x")
+    with pytest.raises(DataError, match=f"no class sub-folders.*{FORMATS_FIX}"):
+        load_dataset(tmp_path)
+
+
+def test_broken_csv_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.csv", "label,text\na,b\na,b,c,d\n")
+    with pytest.raises(DataError, match=r"d\.csv:3: cannot parse the CSV: .*fields"):
+        load_dataset(path)
+
+
+def test_extra_field_in_first_row_is_an_error_not_a_shifted_index(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.tsv", "label\ttext\nham\thi\tthere\nspam\twin\n")
+    with pytest.raises(DataError, match=r"d\.tsv: .*first data row has more fields.*tabs"):
+        load_dataset(path)
+
+
+def test_broken_jsonl_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.jsonl", '{"text": "a", "label": 1}\n\n{"text": oops}\n')
+    with pytest.raises(DataError, match=r"d\.jsonl:3: not valid JSON .* one JSON object per line"):
+        load_dataset(path)
+    write(path, '{"text": "a", "label": 1}\n[1, 2]\n')
+    with pytest.raises(DataError, match=r"d\.jsonl:2: expected a JSON object, got list"):
+        load_dataset(path)
+
+
+def test_ambiguous_columns(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.csv", "a,b,c\nx,y,z\nu,v,w\n")
+    with pytest.raises(
+        DataError,
+        match=r"d\.csv: cannot tell which column holds the text/labels; the columns are "
+        r"\['a', 'b', 'c'\]\. pass --text-column NAME --label-column NAME\.$",
+    ):
+        load_dataset(path)
+
+
+def test_unknown_column(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.csv", "label,text\nx,a\ny,b\n")
+    with pytest.raises(DataError, match=r"--text-column 'body' is not a column; .*'label', 'text'"):
+        load_dataset(path, text_column="body")
+
+
+def test_parquet_numeric_text_column(tmp_path: Path) -> None:
+    path = tmp_path / "d.parquet"
+    pd.DataFrame({"text": [1.5, 2.0], "label": ["a", "b"]}).to_parquet(path)
+    with pytest.raises(DataError, match=r"d\.parquet: text column 'text' holds float values"):
+        load_dataset(path)
+
+
+def test_not_a_parquet_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.parquet", "label,text\n")
+    with pytest.raises(DataError, match=r"d\.parquet: cannot read the parquet file"):
+        load_dataset(path)
+
+
+def test_errors_are_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.csv", 'label,text\na,"never closed\nb,x\n')
+    with pytest.raises(DataError) as caught:
+        load_dataset(path)
+    assert "\n" not in str(caught.value) and str(caught.value).startswith(str(path))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=st.lists(st.text(max_size=40), max_size=30))
+def test_any_unicode_lines_load_or_fail_cleanly(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[str]
+) -> None:
+    path = tmp_path_factory.mktemp("prop") / "lines.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    try:
+        data = load_dataset(path)
+    except DataError:
+        return
+    assert len(data.texts) == len(data.labels) >= 2
+    assert all(label.strip() for label in data.labels)
+
+
+# --- split ------------------------------------------------------------------------------------
+
+
+def test_split_is_stratified_disjoint_and_complete() -> None:
+    labels = ["a"] * 100 + ["b"] * 37 + ["c"] * 3
+    splits = split(labels, test_fraction=0.2, validation_fraction=0.1, seed=1)
+    parts = (splits.train, splits.validation, splits.test)
+    for part in parts:
+        assert part.dtype == np.int64
+        assert np.all(np.diff(part) > 0)
+    assert np.array_equal(np.sort(np.concatenate(parts)), np.arange(len(labels)))
+    for name, n in Counter(labels).items():
+        in_test = sum(labels[i] == name for i in splits.test)
+        in_validation = sum(labels[i] == name for i in splits.validation)
+        assert abs(in_test - n * 0.2) <= 1 and in_test >= 1
+        assert abs(in_validation - n * 0.1) <= 1 and in_validation >= 1
+
+
+def test_split_is_reproducible() -> None:
+    labels = ["x", "y"] * 50
+    first, again, other = (split(labels, seed=s) for s in (7, 7, 8))
+    assert np.array_equal(first.test, again.test)
+    assert np.array_equal(first.train, again.train)
+    assert not np.array_equal(first.test, other.test)
+
+
+def test_split_of_a_real_dataset(shared_data: Path) -> None:
+    data = load_dataset(shared_data / "datasets/trec/TREC.test.all")
+    splits = split(data.labels)
+    assert len(splits.train) + len(splits.validation) + len(splits.test) == len(data)
+
+
+def test_split_needs_three_examples_per_class() -> None:
+    with pytest.raises(
+        DataError, match=r"class 'rare' has only 2 examples\. every class needs at least 3"
+    ):
+        split(["common"] * 10 + ["rare"] * 2)
+
+
+def test_split_rejects_fractions_that_leave_no_training_data() -> None:
+    with pytest.raises(ConfigError, match="leave room for training"):
+        split(["a", "b"] * 10, test_fraction=0.6, validation_fraction=0.4)

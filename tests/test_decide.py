@@ -1,0 +1,118 @@
+"""The decision rule on evidence records: clear wins, ties within the noise, the cheaper option."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score
+
+from recommender.decide import decide
+from recommender.evidence import (
+    CandidateEvidence,
+    Cost,
+    SeedRun,
+    macro_f1,
+    paired_difference,
+    t_interval,
+)
+
+
+def _evidence(
+    name: str,
+    truth: np.ndarray,
+    accuracy: float,
+    *,
+    seed_rng: int,
+    trainable: int,
+    seconds: float = 10.0,
+) -> CandidateEvidence:
+    """Seed runs whose predictions are right on about `accuracy` of the documents."""
+    rng = np.random.default_rng(seed_rng)
+    runs = []
+    for seed in range(3):
+        right = rng.random(len(truth)) < accuracy
+        predictions = np.where(right, truth, 1 - truth)
+        runs.append(
+            SeedRun(
+                seed,
+                float(np.mean(right)),
+                macro_f1(truth, predictions, 2),
+                3,
+                seconds,
+                tuple(int(p) for p in predictions),
+            )
+        )
+    cost = Cost(trainable, 0, trainable * 4, 1.0, name != "learned")
+    return CandidateEvidence(name, {"encoder": "cnn"}, tuple(runs), cost)
+
+
+TRUTH = np.random.default_rng(0).integers(0, 2, size=2000)
+
+
+def test_a_large_lead_is_a_clear_win() -> None:
+    strong = _evidence("fine-tuned:glove", TRUTH, 0.85, seed_rng=1, trainable=900_000)
+    weak = _evidence("learned", TRUTH, 0.75, seed_rng=2, trainable=500_000)
+    decision = decide([weak, strong], TRUTH)
+    assert decision.verdict == "clear winner"
+    assert decision.recommended == "fine-tuned:glove" and decision.runner_up == "learned"
+    (comparison,) = decision.comparisons
+    assert comparison.clear and 8 < comparison.lead.difference < 12
+    assert comparison.lead.ci_low > 0 and comparison.lead.p_value < 0.01
+
+
+def test_a_lead_inside_the_noise_is_a_tie_and_the_cheaper_option_wins() -> None:
+    best = _evidence("fine-tuned:glove", TRUTH, 0.802, seed_rng=3, trainable=900_000)
+    cheap = _evidence("frozen:glove", TRUTH, 0.800, seed_rng=4, trainable=20_000)
+    decision = decide([best, cheap], TRUTH)
+    assert decision.verdict == "tie"
+    assert set(decision.tied) == {"fine-tuned:glove", "frozen:glove"}
+    assert decision.recommended == "frozen:glove"
+    assert "cheapest" in decision.reason and "frozen:glove" in decision.reason
+
+
+def test_a_lead_over_min_effect_with_an_interval_through_zero_is_still_a_tie() -> None:
+    truth = TRUTH[:60]  # a tiny test split: a 2-point lead is well inside the noise
+    best = _evidence("fine-tuned:glove", truth, 0.80, seed_rng=5, trainable=900_000)
+    other = _evidence("learned", truth, 0.78, seed_rng=6, trainable=500_000)
+    decision = decide([best, other], truth, min_effect=0.5)
+    comparison = decision.comparisons[0]
+    assert comparison.lead.ci_low < 0 < comparison.lead.ci_high
+    assert decision.verdict == "tie"
+
+
+def test_a_slower_option_is_not_cheaper_even_with_fewer_parameters() -> None:
+    best = _evidence("learned", TRUTH, 0.801, seed_rng=7, trainable=500_000, seconds=10)
+    slow = _evidence("frozen:glove", TRUTH, 0.800, seed_rng=8, trainable=20_000, seconds=40)
+    decision = decide([best, slow], TRUTH)
+    assert decision.verdict == "tie" and decision.recommended == "learned"
+
+
+def test_min_effect_raises_the_bar_for_a_clear_win() -> None:
+    strong = _evidence("fine-tuned:glove", TRUTH, 0.85, seed_rng=1, trainable=900_000)
+    weak = _evidence("learned", TRUTH, 0.75, seed_rng=2, trainable=500_000)
+    assert decide([strong, weak], TRUTH, min_effect=20).verdict == "tie"
+
+
+def test_identical_options_differ_by_zero_within_their_seed_noise() -> None:
+    one = _evidence("learned", TRUTH, 0.8, seed_rng=9, trainable=1)
+    same = CandidateEvidence("frozen:glove", {}, one.runs, one.cost)
+    lead = paired_difference(one, same, TRUTH)
+    assert lead.difference == 0 and lead.p_value == 1.0
+    # each option's seeds are resampled independently, so seed-to-seed spread widens the interval
+    spread = one.accuracy_sd * 100
+    assert lead.ci_low < 0 < lead.ci_high and lead.ci_high - lead.ci_low < 6 * spread
+
+
+def test_macro_f1_matches_scikit_learn() -> None:
+    rng = np.random.default_rng(1)
+    truth, predicted = rng.integers(0, 4, 300), rng.integers(0, 4, 300)
+    assert macro_f1(truth, predicted, 4) == pytest.approx(
+        f1_score(truth, predicted, average="macro")
+    )
+
+
+def test_t_interval_of_three_seeds() -> None:
+    low, high = t_interval(np.array([0.80, 0.81, 0.82]))
+    assert low == pytest.approx(0.81 - 4.302653 * 0.01 / np.sqrt(3), abs=1e-6)
+    assert high == pytest.approx(0.81 + 4.302653 * 0.01 / np.sqrt(3), abs=1e-6)
+    assert t_interval(np.array([0.8])) is None

@@ -1,0 +1,106 @@
+"""The Optuna search: equal trials per strategy, stored in SQLite, resumable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+
+from recommender.data import load_dataset, split
+from recommender.models import candidates_for
+from recommender.prepare import prepare
+from recommender.search.optuna_engine import best_trials, load_trials, run_search
+from recommender.space import load_space
+from recommender.text import tokenize_all
+from recommender.vectors import load_vectors
+from tests.conftest import EXAMPLES
+from tests.helpers import write_tiny_space
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    dataset = load_dataset(EXAMPLES / "customer_reviews.txt")
+    keep = list(range(0, len(dataset), 8))
+    tokens = tokenize_all([dataset.texts[i] for i in keep])
+    labels = [dataset.labels[i] for i in keep]
+    vectors = load_vectors("glove-6b-50d", {t for doc in tokens for t in doc})
+    return prepare(
+        tokens, labels, split(labels, seed=0), [vectors], max_vocabulary=5000, max_length=40, seed=0
+    )
+
+
+def test_every_candidate_gets_the_same_trials_and_resume_adds_none(
+    prepared, tmp_path: Path
+) -> None:
+    space = load_space(str(write_tiny_space(tmp_path)))
+    candidates = candidates_for(space.strategies, ("glove-6b-50d",))
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    seen = []
+    records = run_search(
+        prepared,
+        candidates,
+        space,
+        trials_per_candidate=2,
+        storage_url=storage,
+        seed=0,
+        on_trial=seen.append,
+    )
+    assert [r.candidate for r in seen] == [c.key for c in candidates] * 2  # round-robin
+    for candidate in candidates:
+        mine = [r for r in records if r.candidate == candidate.key]
+        assert len(mine) == 2 and all(r.state in ("complete", "pruned") for r in mine)
+        assert all(r.config["encoder"] in ("pool", "cnn") for r in mine)
+    assert set(best_trials(records)) == {c.key for c in candidates}
+
+    again = []
+    resumed = run_search(
+        prepared,
+        candidates,
+        space,
+        trials_per_candidate=2,
+        storage_url=storage,
+        seed=0,
+        on_trial=again.append,
+    )
+    assert again == [] and resumed == records
+
+
+def test_a_trial_left_running_by_a_killed_process_is_rerun(prepared, tmp_path: Path) -> None:
+    space = load_space(str(write_tiny_space(tmp_path)))
+    candidates = candidates_for(("learned",), ())
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    run_search(prepared, candidates, space, trials_per_candidate=1, storage_url=storage, seed=0)
+    study = optuna.load_study(study_name="learned", storage=storage)
+    study.ask()  # what a process killed mid-trial leaves behind: a RUNNING trial
+    records = run_search(
+        prepared, candidates, space, trials_per_candidate=2, storage_url=storage, seed=0
+    )
+    states = [r.state for r in records]
+    assert states.count("failed") == 1 and [r.error for r in records if r.state == "failed"] == [
+        "interrupted"
+    ]
+    assert len([s for s in states if s != "failed"]) == 2
+    assert len(load_trials(storage, ["learned"])) == 3
+
+
+def test_the_same_seed_samples_the_same_configurations(prepared, tmp_path: Path) -> None:
+    space = load_space(str(write_tiny_space(tmp_path)))
+    candidates = candidates_for(("learned",), ())
+    first = run_search(
+        prepared,
+        candidates,
+        space,
+        trials_per_candidate=2,
+        storage_url=f"sqlite:///{tmp_path / 'a.db'}",
+        seed=3,
+    )
+    second = run_search(
+        prepared,
+        candidates,
+        space,
+        trials_per_candidate=2,
+        storage_url=f"sqlite:///{tmp_path / 'b.db'}",
+        seed=3,
+    )
+    assert [r.config for r in first] == [r.config for r in second]

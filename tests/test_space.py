@@ -1,0 +1,107 @@
+"""Search spaces are data: validated with located errors, sampled with scoped parameters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+
+from recommender.errors import ConfigError
+from recommender.space import BUILTIN_SPACES, load_space, parse_space
+
+MINIMAL = """
+[search]
+trials_per_strategy = 2
+max_epochs = 3
+patience = 1
+batch_size = 32
+strategies = ["learned", "frozen"]
+encoders = ["pool", "cnn"]
+
+[common]
+learning_rate = { low = 1e-3, high = 1e-2, log = true }
+dropout = { low = 0.0, high = 0.5 }
+
+[encoder.cnn]
+filters = { choices = [8, 16] }
+kernel_sizes = { choices = ["2,3"] }
+
+[encoder.pool]
+pooling = { choices = ["mean"] }
+
+[strategy.learned]
+embedding_dim = { low = 8, high = 32 }
+"""
+
+
+@pytest.mark.parametrize("name", BUILTIN_SPACES)
+def test_builtin_spaces_load_and_cover_all_three_strategies(name: str) -> None:
+    space = load_space(name)
+    assert set(space.strategies) == {"learned", "frozen", "fine-tuned"}
+    assert set(space.encoders) == {"pool", "cnn"}
+    assert space.trials_per_strategy >= 1
+
+
+def test_sample_has_only_the_parameters_in_scope() -> None:
+    space = parse_space(MINIMAL, "mini.toml")
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    seen = set()
+    for _ in range(12):
+        learned = space.sample(study.ask(), "learned")
+        frozen = space.sample(study.ask(), "frozen")
+        assert "embedding_dim" in learned and isinstance(learned["embedding_dim"], int)
+        assert 8 <= learned["embedding_dim"] <= 32
+        assert "embedding_dim" not in frozen
+        for config in (learned, frozen):
+            seen.add(config["encoder"])
+            assert ("filters" in config) == (config["encoder"] == "cnn")
+            assert ("pooling" in config) == (config["encoder"] == "pool")
+    assert seen == {"pool", "cnn"}
+
+
+def test_round_trips_through_a_dict() -> None:
+    space = parse_space(MINIMAL, "mini.toml")
+    data = space.to_dict()
+    assert data["strategy"]["learned"]["embedding_dim"] == {"low": 8, "high": 32, "log": False}
+    assert data["search"]["strategies"] == ["learned", "frozen"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            ("max_epochs = 3", "max_epochs = 3\nepochs = 4"),
+            r"mini.toml -> search: unknown key 'epochs'",
+        ),
+        (
+            ("dropout = { low = 0.0, high = 0.5 }", "dropout = { low = 0.6, high = 0.5 }"),
+            r"mini.toml -> common -> dropout: empty range: low \(0.6\) is greater than high \(0.5\)",
+        ),
+        (("batch_size = 32", 'batch_size = "big"'), r"search -> batch_size: must be an integer"),
+        (
+            ('strategies = ["learned", "frozen"]', 'strategies = ["learned", "glove"]'),
+            r"search -> strategies: unknown name 'glove'",
+        ),
+        (
+            ("filters = { choices = [8, 16] }", "filters = { choices = [] }"),
+            r"encoder -> cnn -> filters: choices must be a non-empty list",
+        ),
+        (("log = true", "log = true, step = 2"), r"common -> learning_rate: unknown key 'step'"),
+        (("trials_per_strategy = 2", "trials_per_strategy = 0"), r"must be at least 1"),
+    ],
+)
+def test_invalid_space_names_the_file_and_key(edit: tuple[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_space(MINIMAL.replace(*edit), "mini.toml")
+
+
+def test_unknown_space_name_lists_the_builtin_ones() -> None:
+    with pytest.raises(ConfigError, match="no search space named 'fast'.*quick, default"):
+        load_space("fast")
+
+
+def test_a_users_toml_file_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(MINIMAL)
+    assert load_space(str(path)).strategies == ("learned", "frozen")
