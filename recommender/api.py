@@ -98,24 +98,23 @@ def recommend(config: RunConfig, events: Events = _quiet) -> RunResult:
 
     started = time.perf_counter()
     space = load_space(config.space)
-    resumed = open_run(config)
-    run_dir = config.run_dir
-    events("run", {"dir": str(run_dir), "resumed": resumed})
-
     inputs = load_inputs(config.data, config.text_column, config.label_column, config.vectors)
     labels = inputs.dataset.labels
-    data_profile = profile_dataset(
-        config.data, inputs.tokens, labels, inputs.vectors, inputs.dataset.warnings
-    )
-    write_json(run_dir / "profile.json", data_profile.to_dict())
-    events("profile", {"profile": data_profile})
-
     splits = split(
         labels,
         test_fraction=config.test_fraction,
         validation_fraction=config.validation_fraction,
         seed=config.seed,
     )
+    resumed = open_run(config)  # only once the inputs are known to be usable
+    run_dir = config.run_dir
+    events("run", {"dir": str(run_dir), "resumed": resumed})
+    data_profile = profile_dataset(
+        config.data, inputs.tokens, labels, inputs.vectors, inputs.dataset.warnings
+    )
+    write_json(run_dir / "profile.json", data_profile.to_dict())
+    events("profile", {"profile": data_profile})
+
     prepared = prepare(
         inputs.tokens,
         labels,

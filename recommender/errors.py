@@ -19,7 +19,8 @@ class UserError(Exception):
     def one_line(self) -> str:
         text = f"{self.where}: {self.what}." if self.where else f"{self.what}."
         if self.fix:
-            text += f" {self.fix.rstrip('.')}."
+            fix = self.fix.rstrip(".")
+            text += f" {fix[:1].upper()}{fix[1:]}."
         return " ".join(text.split())
 
 

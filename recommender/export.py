@@ -30,7 +30,8 @@ def raw_text_model(int_model: Any, vocabulary: Vocabulary, sequence_length: int)
 
     if keras.backend.backend() != "tensorflow":
         raise UserError(
-            f"exporting a raw-text model needs the TensorFlow backend, not '{keras.backend.backend()}'",
+            "exporting a raw-text model needs the TensorFlow backend, "
+            f"not '{keras.backend.backend()}'",
             fix="run with KERAS_BACKEND=tensorflow (the default)",
         )
     texts = keras.Input(shape=(), dtype="string", name="text")

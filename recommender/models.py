@@ -67,20 +67,18 @@ def build_model(
             embedding_matrix.shape[1],
             embeddings_initializer=keras.initializers.Constant(embedding_matrix),
             trainable=candidate.strategy == FINE_TUNED,
-            mask_zero=encoder == "pool",
             name="embedding",
         )
     else:
         embedding = keras.layers.Embedding(
             vocabulary_size,
             int(config["embedding_dim"]),
-            mask_zero=encoder == "pool",
             name="embedding",
         )
     vectors = embedding(ids)
     dropout = float(config["dropout"])
     if encoder == "pool":
-        features = _pool_encoder(keras, vectors, config, dropout)
+        features = _pool_encoder(keras, ids, vectors, config, dropout)
     elif encoder == "cnn":
         features = _cnn_encoder(keras, vectors, config)
     else:
@@ -98,11 +96,19 @@ def build_model(
     return model
 
 
-def _pool_encoder(keras: Any, vectors: Any, config: dict[str, Any], dropout: float) -> Any:
+def _pool_encoder(
+    keras: Any, ids: Any, vectors: Any, config: dict[str, Any], dropout: float
+) -> Any:
+    """SWEM pooling. The mean counts real tokens only and is zero for an empty text (Keras'
+    masked average would divide by zero there); the max runs over the padded sequence, as the
+    CNN's does."""
+    from keras import ops
+
     pooling = config["pooling"]
     pooled = []
     if pooling in ("mean", "mean-max"):
-        pooled.append(keras.layers.GlobalAveragePooling1D()(vectors))
+        present = ops.expand_dims(ops.cast(ops.not_equal(ids, 0), vectors.dtype), -1)
+        pooled.append(ops.sum(vectors * present, axis=1) / ops.maximum(ops.sum(present, axis=1), 1))
     if pooling in ("max", "mean-max"):
         pooled.append(keras.layers.GlobalMaxPooling1D()(vectors))
     if not pooled:

@@ -67,7 +67,12 @@ class Vocabulary:
         counts: Counter[str] = Counter()
         for tokens in token_lists:
             counts.update(tokens)
-        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        # numpy (and so Keras' vocabulary) drops trailing NULs from strings: a word with NUL
+        # could reach the exported model as another word, so such words stay out-of-vocabulary.
+        ranked = sorted(
+            ((word, count) for word, count in counts.items() if "\x00" not in word),
+            key=lambda item: (-item[1], item[0]),
+        )
         if max_size is not None:
             ranked = ranked[:max_size]
         return cls(tuple(word for word, _ in ranked))

@@ -85,6 +85,7 @@ def test_exported_model_takes_raw_strings_in_a_fresh_process(finished_run, tmp_p
         f"model = keras.models.load_model({str(out / 'model/model.keras')!r})\n"
         f"texts = json.loads(open({str(tmp_path / 'texts.json')!r}).read())\n"
         "probabilities = model.predict(tf.constant(texts), verbose=0)\n"
+        "assert bool(tf.reduce_all(tf.math.is_finite(probabilities))), 'non-finite output'\n"
         "assert 'recommender' not in sys.modules\n"
         "print(json.dumps(probabilities.argmax(axis=1).tolist()))\n"
     )

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from recommender.data import Dataset, load_dataset, split
 from recommender.errors import ConfigError, DataError
 
-FORMATS_FIX = "give a .csv, .tsv, .jsonl or .parquet file"
+FORMATS_FIX = "Give a .csv, .tsv, .jsonl or .parquet file"
 
 
 def write(path: Path, content: str | bytes) -> Path:
@@ -191,7 +191,7 @@ def test_folder_per_class(tmp_path: Path) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match=r"nope\.csv: file not found\. check the path"):
+    with pytest.raises(DataError, match=r"nope\.csv: file not found\. Check the path"):
         load_dataset(tmp_path / "nope.csv")
 
 
@@ -228,7 +228,7 @@ def test_bad_files_are_found_in_folders(tmp_path: Path) -> None:
 
 def test_folder_without_class_folders(tmp_path: Path) -> None:
     write(tmp_path / "a.txt", "pos x")
-    with pytest.raises(DataError, match=f"no class sub-folders.*{FORMATS_FIX}"):
+    with pytest.raises(DataError, match=f"no class sub-folders.*{FORMATS_FIX.lower()}"):
         load_dataset(tmp_path)
 
 
@@ -258,7 +258,7 @@ def test_ambiguous_columns(tmp_path: Path) -> None:
     with pytest.raises(
         DataError,
         match=r"d\.csv: cannot tell which column holds the text/labels; the columns are "
-        r"\['a', 'b', 'c'\]\. pass --text-column NAME --label-column NAME\.$",
+        r"\['a', 'b', 'c'\]\. Pass --text-column NAME --label-column NAME\.$",
     ):
         load_dataset(path)
 
@@ -338,7 +338,7 @@ def test_split_of_a_real_dataset(shared_data: Path) -> None:
 
 def test_split_needs_three_examples_per_class() -> None:
     with pytest.raises(
-        DataError, match=r"class 'rare' has only 2 examples\. every class needs at least 3"
+        DataError, match=r"class 'rare' has only 2 examples\. Every class needs at least 3"
     ):
         split(["common"] * 10 + ["rare"] * 2)
 

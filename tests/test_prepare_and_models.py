@@ -126,3 +126,22 @@ def test_learned_embedding_takes_the_searched_dimension(prepared) -> None:
     )
     assert _embedding(model).shape == (len(result.vocabulary), 24)
     assert model.output_shape == (None, 2)
+
+
+@pytest.mark.parametrize("pooling", ["mean", "max", "mean-max"])
+@pytest.mark.parametrize("strategy", ["learned", "frozen"])
+def test_an_empty_text_gets_finite_probabilities(prepared, pooling, strategy) -> None:
+    result, _, _, vectors = prepared
+    import_keras()
+    candidate = Candidate(strategy, None if strategy == "learned" else vectors.name)
+    model = build_model(
+        candidate,
+        {"encoder": "pool", "pooling": pooling, "hidden_units": 8, "learning_rate": 1e-3,
+         "dropout": 0.1, "embedding_dim": 8},
+        vocabulary_size=len(result.vocabulary), sequence_length=result.sequence_length,
+        num_classes=2, embedding_matrix=result.matrices[vectors.name],
+    )
+    empty = np.zeros((2, result.sequence_length), dtype=np.int32)
+    probabilities = model.predict(empty, verbose=0)
+    assert np.isfinite(probabilities).all()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)

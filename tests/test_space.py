@@ -76,7 +76,7 @@ def test_round_trips_through_a_dict() -> None:
         ),
         (
             ("dropout = { low = 0.0, high = 0.5 }", "dropout = { low = 0.6, high = 0.5 }"),
-            r"mini.toml -> common -> dropout: empty range: low \(0.6\) is greater than high \(0.5\)",
+            r"mini.toml -> common -> dropout: empty range: low \(0.6\) is greater than high",
         ),
         (("batch_size = 32", 'batch_size = "big"'), r"search -> batch_size: must be an integer"),
         (

@@ -18,6 +18,8 @@ AWKWARD_TEXTS = [
     "émoji 😀!!",
     "UPPER lower MiXeD",
     "x\x00y",
+    "\x00",
+    "nul\x00 end",
     "simplistic , silly and tedious . ",
 ]
 

@@ -47,6 +47,8 @@ def render_profile(console: Console, profile: DatasetProfile) -> None:
         )
     console.print(table)
     for coverage in profile.coverage:
+        found = ", ".join(f"{how} {count:,}" for how, count in coverage.found_by.items())
+        console.print(f"  {coverage.vectors}: distinct words found by {found or 'nothing'}")
         for warning in coverage.warnings:
             console.print(f"  [yellow]note ({coverage.vectors}):[/yellow] {warning}")
 

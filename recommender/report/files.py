@@ -37,7 +37,8 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         "# embrec recommendation",
         "",
-        f"**Recommended: {decision['recommended']}** ({decision['verdict']}): {decision['reason']}.",
+        f"**Recommended: {decision['recommended']}** ({decision['verdict']}): "
+        f"{decision['reason']}.",
         "",
         f"{headline(report)}",
         "",
