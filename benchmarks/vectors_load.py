@@ -51,8 +51,10 @@ def main() -> None:
             f"ratio {theirs / ours:5.1f}x  rows kept {len(vectors.words):,}"  # type: ignore[attr-defined]
         )
     seconds, vectors = timed(lambda: load_vectors("glove-6b-50d", needed))
-    print(f"{'builtin glove-6b-50d (400k words)':32s} embrec {seconds:6.2f} s  "
-          f"rows kept {len(vectors.words):,}")  # type: ignore[attr-defined]
+    print(
+        f"{'builtin glove-6b-50d (400k words)':32s} embrec {seconds:6.2f} s  "
+        f"rows kept {len(vectors.words):,}"
+    )  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -136,10 +136,18 @@ def test_an_empty_text_gets_finite_probabilities(prepared, pooling, strategy) ->
     candidate = Candidate(strategy, None if strategy == "learned" else vectors.name)
     model = build_model(
         candidate,
-        {"encoder": "pool", "pooling": pooling, "hidden_units": 8, "learning_rate": 1e-3,
-         "dropout": 0.1, "embedding_dim": 8},
-        vocabulary_size=len(result.vocabulary), sequence_length=result.sequence_length,
-        num_classes=2, embedding_matrix=result.matrices[vectors.name],
+        {
+            "encoder": "pool",
+            "pooling": pooling,
+            "hidden_units": 8,
+            "learning_rate": 1e-3,
+            "dropout": 0.1,
+            "embedding_dim": 8,
+        },
+        vocabulary_size=len(result.vocabulary),
+        sequence_length=result.sequence_length,
+        num_classes=2,
+        embedding_matrix=result.matrices[vectors.name],
     )
     empty = np.zeros((2, result.sequence_length), dtype=np.int32)
     probabilities = model.predict(empty, verbose=0)
