@@ -10,7 +10,7 @@ import pytest
 from recommender.data import load_dataset, split
 from recommender.models import candidates_for
 from recommender.prepare import prepare
-from recommender.search.optuna_engine import best_trials, load_trials, run_search
+from recommender.search.optuna_engine import SearchFailed, best_trials, load_trials, run_search
 from recommender.space import load_space
 from recommender.text import tokenize_all
 from recommender.vectors import load_vectors
@@ -104,3 +104,24 @@ def test_the_same_seed_samples_the_same_configurations(prepared, tmp_path: Path)
         seed=3,
     )
     assert [r.config for r in first] == [r.config for r in second]
+
+
+def test_failing_trials_are_recorded_and_stop_the_search_after_three(prepared, tmp_path) -> None:
+    """A convolution wider than every padded text cannot run: each trial fails the same way."""
+    too_wide = str(prepared.sequence_length + 5)
+    space_file = write_tiny_space(tmp_path)
+    space_file.write_text(
+        space_file.read_text()
+        .replace('encoders = ["pool", "cnn"]', 'encoders = ["cnn"]')
+        .replace(
+            'kernel_sizes = { choices = ["2,3"] }', f'kernel_sizes = {{ choices = ["{too_wide}"] }}'
+        )
+    )
+    space = load_space(str(space_file))
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    candidates = candidates_for(space.strategies, ("glove-6b-50d",))
+    with pytest.raises(SearchFailed, match="3 trials in a row failed; the last with: \\w+Error"):
+        run_search(prepared, candidates, space, trials_per_candidate=2, storage_url=storage, seed=0)
+    records = load_trials(storage, [c.key for c in candidates])
+    assert len(records) == 3 and all(r.state == "failed" and r.error for r in records)
+    assert all(r.error != "interrupted" for r in records)

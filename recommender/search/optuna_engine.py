@@ -132,12 +132,17 @@ def _fail_interrupted_trials(optuna: Any, study: Any) -> None:
 
 
 def _budget_used(optuna: Any, study: Any) -> int:
-    """Finished trials, not counting those a killed process left behind (they are re-run)."""
+    """Finished trials, not counting those an interrupted or killed process left (re-run)."""
     return sum(
         1
         for t in study.trials
-        if t.state != optuna.trial.TrialState.FAIL or "fail_reason" in t.system_attrs
+        if t.state != optuna.trial.TrialState.FAIL or "error" in t.user_attrs
     )
+
+
+def _one_line(error: Exception) -> str:
+    first = (str(error).strip().splitlines() or [""])[0]
+    return f"{type(error).__name__}: {first[:200]}"
 
 
 def _trial_seed(seed: int, key: str, number: int) -> int:
@@ -156,16 +161,22 @@ def _objective(
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned after epoch {epoch}")
 
-        outcome = fit_candidate(
-            candidate,
-            config,
-            prepared,
-            seed=seed + trial.number,
-            max_epochs=space.max_epochs,
-            patience=space.patience,
-            batch_size=space.batch_size,
-            on_epoch=report,
-        )
+        try:
+            outcome = fit_candidate(
+                candidate,
+                config,
+                prepared,
+                seed=seed + trial.number,
+                max_epochs=space.max_epochs,
+                patience=space.patience,
+                batch_size=space.batch_size,
+                on_epoch=report,
+            )
+        except optuna.TrialPruned:
+            raise
+        except Exception as error:  # recorded, so a resumed search counts this trial as run
+            trial.set_user_attr("error", _one_line(error))
+            raise
         trial.set_user_attr("best_epoch", outcome.best_epoch)
         trial.set_user_attr("seconds", round(outcome.seconds, 3))
         return float(outcome.val_accuracy)  # type: ignore[arg-type]
@@ -186,5 +197,5 @@ def _record(key: str, trial: Any) -> TrialRecord:
         config=json.loads(trial.user_attrs.get("config", "{}")),
         best_epoch=trial.user_attrs.get("best_epoch"),
         seconds=seconds,
-        error=trial.system_attrs.get("fail_reason", "interrupted" if state == "failed" else None),
+        error=trial.user_attrs.get("error", "interrupted" if state == "failed" else None),
     )
