@@ -1,4 +1,4 @@
-"""The Python API behind the CLI: `profile()`, `recommend()`, `predict()`.
+"""The Python API behind the CLI: `profile()`, `recommend()`, `export()`, `predict()`.
 
 Stages run in one direction: load -> profile -> search -> evidence -> decide -> report/export.
 Progress is announced through an optional `events(kind, payload)` callback; nothing here prints.
@@ -11,7 +11,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -20,13 +20,23 @@ import numpy as np
 
 from recommender import __version__
 from recommender.config import RunConfig, open_run
-from recommender.data import Dataset, load_dataset, split
-from recommender.decide import Recommendation, decide
-from recommender.errors import ConfigError, UserError
-from recommender.evidence import CandidateEvidence, gather_evidence
-from recommender.files import write_json
+from recommender.data import Dataset, Splits, load_dataset, split
+from recommender.decide import (
+    Recommendation,
+    YardstickVerdict,
+    compare_yardstick,
+    decide,
+    explain,
+)
+from recommender.errors import ConfigError, DataError, UserError
+from recommender.evidence import CandidateEvidence, gather_evidence, per_class_results
+from recommender.export import DEFAULT_EXTENSION
+from recommender.files import write_json, write_text
 from recommender.models import Candidate, candidates_for
+from recommender.prepare import Prepared
 from recommender.profile import DatasetProfile, profile_dataset
+from recommender.search.progress import search_progress
+from recommender.space import SearchSpace
 from recommender.text import tokenize_all
 from recommender.vectors import Vectors, load_vectors
 
@@ -87,13 +97,17 @@ class RunResult:
     report: dict[str, Any]  # the content of report.json
 
 
-def recommend(config: RunConfig, events: Events = _quiet) -> RunResult:
-    """Profile, search, gather evidence, decide and export; resumes a run with the same options."""
-    from recommender.export import export_model, predict_texts
+def recommend(
+    config: RunConfig, events: Events = _quiet, *, export_vocab: int = DEFAULT_EXTENSION
+) -> RunResult:
+    """Profile, search, gather evidence, decide and export; resumes a run with the same options.
+
+    `export_vocab` bounds the vocabulary extension of the exported model (see `export_model`);
+    it changes only the export, so it is not part of the run's configuration."""
+    from recommender.export import write_model_card
     from recommender.prepare import prepare
     from recommender.report.files import write_reports
     from recommender.search.optuna_engine import best_trials, run_search
-    from recommender.search.trial import fit_candidate
     from recommender.space import load_space
 
     started = time.perf_counter()
@@ -109,8 +123,8 @@ def recommend(config: RunConfig, events: Events = _quiet) -> RunResult:
     resumed = open_run(config)  # only once the inputs are known to be usable
     run_dir = config.run_dir
     events("run", {"dir": str(run_dir), "resumed": resumed})
-    data_profile = profile_dataset(
-        config.data, inputs.tokens, labels, inputs.vectors, inputs.dataset.warnings
+    data_profile = profile_dataset(  # the run's split: key words and probe see training only
+        config.data, inputs.tokens, labels, inputs.vectors, inputs.dataset.warnings, splits
     )
     write_json(run_dir / "profile.json", data_profile.to_dict())
     events("profile", {"profile": data_profile})
@@ -156,53 +170,19 @@ def recommend(config: RunConfig, events: Events = _quiet) -> RunResult:
     recommendation = decide(
         evidence, prepared.y["test"], min_effect=config.min_effect, seed=config.seed
     )
+    if config.yardsticks:
+        events("yardsticks", {})
+    yardsticks = measure_yardsticks(config, inputs, splits, prepared, evidence, recommendation)
+    curve = measure_curve(
+        config, space, inputs, splits, evidence, recommendation, data_profile, seeds, events
+    )
+    chosen_runs = next(e for e in evidence if e.candidate == recommendation.recommended).runs
 
     events("export", {"candidate": recommendation.recommended})
     chosen = next(e for e in evidence if e.candidate == recommendation.recommended)
-    final = prepare(
-        inputs.tokens,
-        labels,
-        splits,
-        inputs.vectors,
-        fit_on=("train", "validation"),
-        max_vocabulary=config.max_vocabulary,
-        max_length=config.max_length,
-        seed=config.seed,
+    model_summary = export_final_model(
+        config, space, inputs, splits, chosen, run_dir / "model", export_vocab=export_vocab
     )
-    outcome = fit_candidate(
-        Candidate.from_key(chosen.candidate),
-        chosen.config,
-        final,
-        seed=config.seed,
-        max_epochs=space.max_epochs,
-        patience=space.patience,
-        batch_size=space.batch_size,
-        train_splits=("train", "validation"),
-        fixed_epochs=chosen.median_best_epoch,
-    )
-    test_texts = [inputs.dataset.texts[i] for i in splits.test]
-    text_model = export_model(
-        outcome.model,
-        final.vocabulary,
-        final.sequence_length,
-        final.classes,
-        run_dir / "model",
-        card={"candidate": chosen.candidate, "config": chosen.config},
-    )
-    from_text = predict_texts(text_model, test_texts)
-    from_ids = outcome.model.predict(final.x["test"], batch_size=512, verbose=0)
-    model_summary = {
-        "path": "model/model.keras",
-        "labels": "model/labels.json",
-        "candidate": chosen.candidate,
-        "config": chosen.config,
-        "trained_on": "train+validation",
-        "epochs": chosen.median_best_epoch,
-        "vocabulary_size": len(final.vocabulary.words),
-        "sequence_length": final.sequence_length,
-        "test_accuracy": float(np.mean(from_text.argmax(axis=1) == final.y["test"])),
-        "raw_text_vs_token_ids_max_abs_diff": float(np.abs(from_text - from_ids).max()),
-    }
     report = build_report(
         config,
         space.to_dict(),
@@ -214,13 +194,302 @@ def recommend(config: RunConfig, events: Events = _quiet) -> RunResult:
         evidence,
         recommendation,
         model_summary,
+        yardsticks=yardsticks,
+        extra={
+            "per_class": per_class_results(prepared.y["test"], chosen_runs, prepared.classes),
+            "learning_curve": curve,
+            "explanation": explain(recommendation, data_profile.to_dict()),
+        },
         seconds=time.perf_counter() - started,
     )
     write_reports(run_dir, report)
+    write_model_card(run_dir / "model", report)
     events("done", {"report": report})
     return RunResult(
         config, data_profile, tuple(evidence), recommendation, run_dir / "model", report
     )
+
+
+def export_final_model(
+    config: RunConfig,
+    space: SearchSpace,
+    inputs: Inputs,
+    splits: Splits,
+    chosen: CandidateEvidence,
+    model_dir: Path,
+    *,
+    export_vocab: int,
+) -> dict[str, Any]:
+    """Retrain a finalist on train+validation for the median best epoch of its seed runs and
+    export it into `model_dir`; returns report.json's "model" section. `recommend()` and
+    `export()` both go through here, so a runner-up is exported exactly as the winner is."""
+    import keras
+
+    from recommender.export import export_model
+    from recommender.prepare import prepare
+    from recommender.search.trial import fit_candidate
+
+    final = prepare(
+        inputs.tokens,
+        inputs.dataset.labels,
+        splits,
+        inputs.vectors,
+        fit_on=("train", "validation"),
+        max_vocabulary=config.max_vocabulary,
+        max_length=config.max_length,
+        seed=config.seed,
+    )
+    candidate = Candidate.from_key(chosen.candidate)
+    outcome = fit_candidate(
+        candidate,
+        chosen.config,
+        final,
+        seed=config.seed,
+        max_epochs=space.max_epochs,
+        patience=space.patience,
+        batch_size=space.batch_size,
+        train_splits=("train", "validation"),
+        fixed_epochs=chosen.median_best_epoch,
+    )
+    vectors = next((v for v in inputs.vectors if v.name == candidate.vectors), None)
+    exported = export_model(
+        outcome.model,
+        final.vocabulary,
+        final.sequence_length,
+        final.classes,
+        model_dir,
+        test_texts=[inputs.dataset.texts[i] for i in splits.test],
+        test_labels=final.y["test"],
+        vectors=vectors,
+        extension_limit=export_vocab,
+        details={"candidate": chosen.candidate, "config": chosen.config},
+    )
+    place = _relative(model_dir, config.run_dir)
+    return {
+        "path": f"{place}/model.keras",
+        "saved_model": f"{place}/saved_model",
+        "labels": f"{place}/labels.json",
+        "card": f"{place}/model_card.md",
+        "candidate": chosen.candidate,
+        "config": chosen.config,
+        "trained_on": "train+validation",
+        "backend": keras.backend.backend(),
+        "epochs": chosen.median_best_epoch,
+        "vocabulary_size": len(final.vocabulary.words),
+        "exported_vocabulary_size": exported.vocabulary_size,
+        "sequence_length": final.sequence_length,
+        "vectors": None
+        if vectors is None
+        else {"name": vectors.name, "source": vectors.source, "licence": vectors.licence},
+        "test_accuracy": exported.test_accuracy,
+        "raw_text_vs_token_ids_max_abs_diff": exported.max_abs_diff,
+        "vocabulary_extension": exported.extension,
+        "model_bytes": exported.model_bytes,
+        "saved_model_bytes": exported.saved_model_bytes,
+    }
+
+
+def _relative(path: Path, run_dir: Path) -> str:
+    """A path inside the run directory relative to it (as report.json names files), else whole."""
+    resolved = path.resolve()
+    if resolved.is_relative_to(run_dir.resolve()):
+        return resolved.relative_to(run_dir.resolve()).as_posix()
+    return str(resolved)
+
+
+def export(
+    run_dir: str | Path,
+    candidate: str,
+    *,
+    out: str | Path | None = None,
+    export_vocab: int = DEFAULT_EXTENSION,
+    events: Events = _quiet,
+) -> Path:
+    """Export a finalist of a finished run other than (or as well as) the recommended one.
+
+    `candidate` is its key in report.json's evidence (`learned`, `frozen:glove-6b-50d`, ...). It
+    is retrained from the run's config.json and its evidence configuration into
+    RUN_DIR/model-<key> (or `out`), as `recommend()` trains the winner; returns that folder."""
+    from collections import Counter
+
+    from recommender.export import check_model_dir, write_model_card
+    from recommender.space import load_space
+
+    run = Path(run_dir)
+    config, report = _finished_run(run)
+    entries = {entry["candidate"]: entry for entry in report["evidence"]}
+    if candidate not in entries:
+        raise UserError(
+            f"'{candidate}' is not a finalist of this run; the finalists are " + ", ".join(entries),
+            where=str(run / "report.json"),
+            fix="pass --strategy with one of those names",
+        )
+    space = load_space(config.space)
+    if json.loads(json.dumps(space.to_dict())) != report["search"]["space"]:
+        raise ConfigError(
+            "the search space has changed since the run",
+            where=config.space,
+            fix="restore the file the run used (report.json keeps its content)",
+        )
+    if not Path(config.data).exists():
+        raise DataError(
+            "the run's data file is not found",
+            where=config.data,
+            fix="run embrec export from the folder the run was started in, or restore the file",
+        )
+    inputs = load_inputs(config.data, config.text_column, config.label_column, config.vectors)
+    if dict(sorted(Counter(inputs.dataset.labels).items())) != report["profile"]["class_counts"]:
+        raise DataError(
+            "the data has changed since the run (its class counts differ from report.json)",
+            where=config.data,
+            fix="restore the data the run used, or start a new run",
+        )
+    splits = split(
+        inputs.dataset.labels,
+        test_fraction=config.test_fraction,
+        validation_fraction=config.validation_fraction,
+        seed=config.seed,
+    )
+    model_dir = Path(out) if out is not None else run / f"model-{candidate.replace(':', '-')}"
+    check_model_dir(model_dir)
+    events("export", {"candidate": candidate})
+    model = export_final_model(
+        config,
+        space,
+        inputs,
+        splits,
+        _evidence_from_dict(entries[candidate]),
+        model_dir,
+        export_vocab=export_vocab,
+    )
+    write_model_card(model_dir, {**report, "model": model})
+    return model_dir
+
+
+def _finished_run(run: Path) -> tuple[RunConfig, dict[str, Any]]:
+    """The saved configuration (pointing at `run`, wherever it now is) and report of a run."""
+    from recommender.config import CONFIG_FILE
+
+    if not (run / CONFIG_FILE).is_file():
+        raise UserError(
+            f"not an embrec run directory (no {CONFIG_FILE})",
+            where=str(run),
+            fix="pass the --out folder of an embrec recommend run",
+        )
+    if not (run / "report.json").is_file():
+        raise UserError(
+            "the run has not finished (no report.json)",
+            where=str(run),
+            fix="rerun its embrec recommend command to finish it",
+        )
+    try:
+        config = RunConfig.from_dict(json.loads((run / CONFIG_FILE).read_text()))
+        report = json.loads((run / "report.json").read_text())
+    except (ValueError, KeyError, TypeError):
+        raise ConfigError(
+            "holds a config.json or report.json that embrec cannot read",
+            where=str(run),
+            fix="pass the folder of a finished run",
+        ) from None
+    return replace(config, out=str(run)), report
+
+
+def _evidence_from_dict(entry: dict[str, Any]) -> CandidateEvidence:
+    """A finalist's evidence from its report.json entry."""
+    from recommender.evidence import Cost, SeedRun
+
+    runs = tuple(
+        SeedRun(**{**run, "predictions": tuple(run["predictions"])}) for run in entry["runs"]
+    )
+    return CandidateEvidence(entry["candidate"], entry["config"], runs, Cost(**entry["cost"]))
+
+
+def measure_yardsticks(
+    config: RunConfig,
+    inputs: Inputs,
+    splits: Splits,
+    prepared: Prepared,
+    evidence: Sequence[CandidateEvidence],
+    recommendation: Recommendation,
+) -> list[tuple[CandidateEvidence, YardstickVerdict]]:
+    """The yardsticks, fitted on train + validation (never test), each set against the
+    recommended option by the decision rule."""
+    from recommender.yardsticks import run_yardsticks
+
+    if not config.yardsticks:
+        return []
+    texts = inputs.dataset.texts
+    development = np.concatenate([splits.train, splits.validation])
+    results = run_yardsticks(
+        [texts[i] for i in development],
+        np.concatenate([prepared.y["train"], prepared.y["validation"]]),
+        [texts[i] for i in splits.test],
+        prepared.y["test"],
+        len(prepared.classes),
+        seed=config.seed,
+    )
+    chosen = next(e for e in evidence if e.candidate == recommendation.recommended)
+    return [
+        (
+            result,
+            compare_yardstick(
+                chosen, result, prepared.y["test"], min_effect=config.min_effect, seed=config.seed
+            ),
+        )
+        for result in results
+    ]
+
+
+def measure_curve(
+    config: RunConfig,
+    space: SearchSpace,
+    inputs: Inputs,
+    splits: Splits,
+    evidence: Sequence[CandidateEvidence],
+    recommendation: Recommendation,
+    data_profile: DatasetProfile,
+    seeds: Sequence[int],
+    events: Events,
+) -> dict[str, Any] | None:
+    """Learning curves of the finalists (and the TF-IDF yardstick): on by default for small and
+    medium data, where more labelled data is most likely to change the answer."""
+    from recommender.learning_curve import FRACTIONS, describe_curves, measure_learning_curve
+    from recommender.yardsticks import run_yardsticks
+
+    wanted = config.learning_curve
+    if wanted is None:
+        wanted = data_profile.regime in ("small", "medium")
+    if not wanted:
+        return None
+    texts = inputs.dataset.texts
+    classes = sorted(set(inputs.dataset.labels))
+    label_ids = np.array([classes.index(label) for label in inputs.dataset.labels])
+
+    def tfidf_accuracy(train_rows: np.ndarray) -> float:
+        rows = np.concatenate([train_rows, splits.validation])  # as the yardstick itself is fitted
+        tfidf = run_yardsticks(
+            [texts[i] for i in rows], label_ids[rows], [texts[i] for i in splits.test],
+            label_ids[splits.test], len(classes), seed=config.seed,
+        )[0]
+        return tfidf.accuracy_mean
+
+    events("learning_curve", {"total": len(FRACTIONS) * len(evidence)})
+    points = measure_learning_curve(
+        evidence, inputs.tokens, inputs.dataset.labels, splits, inputs.vectors, space,
+        seeds=seeds[:2], max_vocabulary=config.max_vocabulary, max_length=config.max_length,
+        cache_dir=config.run_dir / "learning_curve",
+        yardstick=tfidf_accuracy if config.yardsticks else None,
+        on_point=lambda point: events("curve_point", {"point": point}),
+    )
+    return {
+        "fractions": [*FRACTIONS, 1.0],
+        "seeds": list(seeds[:2]),
+        "method": "nested stratified subsets of the training split; vocabulary and matrices "
+        "rebuilt per subset; early stopping on the full validation split; the 100% point is the "
+        "evidence itself (all seeds)",
+        "points": [{**asdict(p), "accuracy": p.accuracy} for p in points],
+        "sentences": describe_curves(points, recommendation.recommended),
+    }
 
 
 def splits_sizes(splits: Any) -> dict[str, int]:
@@ -239,6 +508,8 @@ def build_report(
     recommendation: Recommendation,
     model: dict[str, Any],
     *,
+    yardsticks: Sequence[tuple[CandidateEvidence, YardstickVerdict]] = (),
+    extra: dict[str, Any] | None = None,
     seconds: float,
 ) -> dict[str, Any]:
     """The content of report.json: every figure behind the verdict, and how to reproduce it."""
@@ -248,7 +519,7 @@ def build_report(
         "schema_version": REPORT_SCHEMA_VERSION,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "seconds": round(seconds, 1),
-        "command": _command(config),
+        "command": _command(config, model["vocabulary_extension"]["limit"]),
         "versions": _versions(),
         "backend": keras.backend.backend(),
         "config": config.to_dict(),
@@ -263,11 +534,16 @@ def build_report(
         },
         "evidence": [e.to_dict() for e in evidence],
         "recommendation": recommendation.to_dict(),
+        "yardsticks": [
+            {**result.to_dict(), "comparison": verdict.to_dict()} for result, verdict in yardsticks
+        ],
+        "search_progress": search_progress([r.to_dict() for r in records]),
+        **(extra or {}),
         "model": model,
     }
 
 
-def _command(config: RunConfig) -> str:
+def _command(config: RunConfig, export_vocab: int = DEFAULT_EXTENSION) -> str:
     parts = ["embrec recommend", config.data]
     for name in config.vectors:
         parts += ["--vectors", name]
@@ -278,7 +554,14 @@ def _command(config: RunConfig) -> str:
     parts += ["--space", config.space, "--seeds", str(config.seeds), "--seed", str(config.seed)]
     if config.trials:
         parts += ["--trials", str(config.trials)]
-    parts += ["--min-effect", f"{config.min_effect:g}", "--out", config.out]
+    parts += ["--min-effect", f"{config.min_effect:g}"]
+    if not config.yardsticks:
+        parts.append("--no-yardsticks")
+    if config.learning_curve is not None:
+        parts.append("--learning-curve" if config.learning_curve else "--no-learning-curve")
+    if export_vocab != DEFAULT_EXTENSION:
+        parts += ["--export-vocab", str(export_vocab)]
+    parts += ["--out", config.out]
     return " ".join(parts)
 
 
@@ -293,17 +576,78 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def predict(model_dir: str | Path, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-    """(labels, probabilities) for raw texts, from an exported model directory."""
+def rerender(run_dir: str | Path) -> dict[str, Any]:
+    """Rewrite report.md and report.html from a finished run's report.json (no training)."""
+    from recommender.report.files import write_reports
+
+    path = Path(run_dir) / "report.json"
+    if not path.is_file():
+        raise UserError(
+            "no report.json found",
+            where=str(run_dir),
+            fix="pass the directory of a finished `embrec recommend` run, or rerun it to finish",
+        )
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        if report.get("schema_version") != REPORT_SCHEMA_VERSION:
+            raise ValueError
+    except ValueError:
+        raise UserError(
+            f"report.json is not an embrec report of schema version {REPORT_SCHEMA_VERSION}",
+            where=str(path),
+            fix="rerun `embrec recommend` with the same options to rebuild it",
+        ) from None
+    write_reports(Path(run_dir), report)
+    return report
+
+
+def predict(
+    model_dir: str | Path,
+    texts: Sequence[str],
+    *,
+    on_batch: Callable[[int], None] | None = None,
+) -> tuple[list[str], np.ndarray]:
+    """(labels, probabilities) for raw texts, from an exported model directory;
+    `on_batch(count)` hears of each batch done (for a progress bar)."""
     import keras
 
-    from recommender.export import LABELS_FILE, MODEL_FILE, predict_texts
+    from recommender.export import predict_texts
 
-    directory = Path(model_dir)
+    labels, model_file = _exported(Path(model_dir))
+    model = keras.models.load_model(model_file)
+    return labels, predict_texts(model, list(texts), on_batch=on_batch)
+
+
+def predict_file(
+    model_dir: str | Path,
+    input_path: str | Path,
+    output_path: str | Path,
+    *,
+    text_column: str | None = None,
+    top_k: int = 1,
+    events: Events = _quiet,
+) -> int:
+    """Classify every text of a file (see `recommender.export.read_texts`) and write a CSV of
+    text, label, probability (and the next `top_k - 1` labels) atomically; returns the count."""
+    from recommender.export import check_top_k, predictions_csv, read_texts
+
+    labels, _ = _exported(Path(model_dir))
+    check_top_k(top_k, len(labels))
+    texts = read_texts(Path(input_path), text_column)
+    events("predict", {"total": len(texts)})
+    labels, probabilities = predict(
+        model_dir, texts, on_batch=lambda count: events("predicted", {"count": count})
+    )
+    write_text(Path(output_path), predictions_csv(texts, labels, probabilities, top_k))
+    return len(texts)
+
+
+def _exported(directory: Path) -> tuple[list[str], Path]:
+    """The class labels and model file of an exported model folder."""
+    from recommender.export import LABELS_FILE, MODEL_FILE
+
     if not (directory / MODEL_FILE).is_file():
         raise UserError(
             f"no {MODEL_FILE} found", where=str(directory), fix="pass the model/ folder of a run"
         )
-    labels = json.loads((directory / LABELS_FILE).read_text())["labels"]
-    model = keras.models.load_model(directory / MODEL_FILE)
-    return labels, predict_texts(model, list(texts))
+    return json.loads((directory / LABELS_FILE).read_text())["labels"], directory / MODEL_FILE

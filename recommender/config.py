@@ -30,6 +30,8 @@ class RunConfig:
     max_vocabulary: int = 50_000
     max_length: int = 400
     min_effect: float = 0.5
+    yardsticks: bool = True
+    learning_curve: bool | None = None  # None: on for small and medium data
 
     def __post_init__(self) -> None:
         checks = [

@@ -148,3 +148,140 @@ def _cost_words(cheap: CandidateEvidence, other: CandidateEvidence) -> str:
         f"{cheap.cost.trainable_params:,} trainable parameters vs "
         f"{other.cost.trainable_params:,}"
     )
+
+
+@dataclass(frozen=True)
+class YardstickVerdict:
+    """A yardstick against the recommended option: does any embedding model pay for itself?"""
+
+    yardstick: str
+    lead: PairedDifference  # yardstick minus recommended, in points
+    verdict: str  # "beats" | "within the noise of" | "behind"
+    sentence: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "yardstick": self.yardstick,
+            "verdict": self.verdict,
+            "sentence": self.sentence,
+            **asdict(self.lead),
+        }
+
+
+YARDSTICK_NAMES = {
+    "yardstick:tfidf-logreg": "a linear bag-of-words model (TF-IDF + logistic regression)",
+    "yardstick:majority": "always predicting the most frequent class",
+}
+
+
+def compare_yardstick(
+    recommended: CandidateEvidence,
+    yardstick: CandidateEvidence,
+    truth: np.ndarray,
+    *,
+    min_effect: float,
+    seed: int = 0,
+) -> YardstickVerdict:
+    """The same rule as between embedding options: a lead counts when it is at least
+    `min_effect` points and its 95% paired bootstrap interval excludes zero."""
+    lead = paired_difference(yardstick, recommended, truth, seed=seed)
+    name = YARDSTICK_NAMES.get(yardstick.candidate, yardstick.candidate)
+    ours = f"{recommended.accuracy_mean * 100:.1f} for the recommended {recommended.candidate}"
+    theirs = f"{name} scores {yardstick.accuracy_mean * 100:.1f} vs {ours}"
+    interval = f"({lead.difference:+.1f} points, 95% CI [{lead.ci_low:+.1f}, {lead.ci_high:+.1f}])"
+    if lead.difference >= min_effect and lead.ci_low > 0:
+        verdict = "beats"
+        sentence = (
+            f"{theirs} {interval}: prefer it unless you need what only the embedding model "
+            f"gives (a Keras model on raw strings, vectors for words never seen in training); "
+            f"{_yardstick_cost(yardstick, recommended)}"
+        )
+    elif -lead.difference >= min_effect and lead.ci_high < 0:
+        verdict = "behind"
+        sentence = f"{theirs} {interval}: the embedding model is worth it here"
+    else:
+        verdict = "within the noise of"
+        sentence = (
+            f"{theirs} {interval}: within the noise, so the embedding model buys no accuracy "
+            f"over it here; {_yardstick_cost(yardstick, recommended)}"
+        )
+    return YardstickVerdict(yardstick.candidate, lead, verdict, sentence[0].upper() + sentence[1:])
+
+
+def _yardstick_cost(yardstick: CandidateEvidence, recommended: CandidateEvidence) -> str:
+    return (
+        f"it trains in {yardstick.train_seconds_mean:.0f} s vs "
+        f"{recommended.train_seconds_mean:.0f} s and predicts 1,000 texts in "
+        f"{yardstick.cost.predict_ms_per_1000:.0f} ms vs "
+        f"{recommended.cost.predict_ms_per_1000:.0f} ms"
+    )
+
+
+# Reading aids for linking the verdict to the profile, stated in the report; not decision rules.
+HIGH_COVERAGE, LOW_COVERAGE = 0.95, 0.90  # share of running tokens with a vector
+WEAK_PROBE = 0.6  # averaged vectors keep under 60% of the bag of words' gain over the majority
+
+
+def explain(recommendation: Recommendation, profile: dict[str, Any]) -> list[str]:
+    """Sentences linking the verdict to the profile: what the data predicted, what the evidence
+    found, and whether the two agree."""
+    best = recommendation.best_scoring
+    vectors = best.partition(":")[2] or None
+    coverages = profile.get("coverage", [])
+    coverage = next((c for c in coverages if c["vectors"] == vectors), None)
+    if coverage is None and coverages:
+        coverage = max(coverages, key=lambda c: c["token_rate"])
+    if coverage is None:
+        return []
+    signals_pretrained, signals_learned = [], []
+    rate = coverage["token_rate"]
+    name = coverage["vectors"]
+    if rate >= HIGH_COVERAGE:
+        signals_pretrained.append(f"{name} covers {rate:.1%} of the tokens")
+    elif rate < LOW_COVERAGE:
+        signals_learned.append(f"{name} covers only {rate:.1%} of the tokens")
+    key_rate = coverage.get("key_word_rate")
+    if key_rate is not None and key_rate < LOW_COVERAGE:
+        signals_learned.append(f"only {key_rate:.0%} of the class-separating words have a vector")
+    probe, vectors_probe = profile.get("probe"), coverage.get("probe_accuracy")
+    if probe and vectors_probe is not None:
+        gain = probe["bag_of_words_accuracy"] - probe["majority_accuracy"]
+        kept = (vectors_probe - probe["majority_accuracy"]) / gain if gain > 0 else 1.0
+        if kept < WEAK_PROBE:
+            signals_learned.append(
+                f"averaged {name} vectors keep only {max(kept, 0):.0%} of what the words "
+                "themselves give a linear model"
+            )
+    regime = profile.get("regime")
+    if regime == "small":
+        signals_pretrained.append("the data is small")
+    elif regime == "large":
+        signals_learned.append("the data is large")
+    if signals_pretrained and not signals_learned:
+        expected = "pretrained"
+        expectation = "The profile favours pretrained vectors: " + "; ".join(signals_pretrained)
+    elif signals_learned and not signals_pretrained:
+        expected = "learned"
+        expectation = "The profile favours a learned layer: " + "; ".join(signals_learned)
+    else:
+        expected = "either"
+        expectation = "The profile gives mixed signals: " + "; ".join(
+            signals_pretrained + signals_learned
+        )
+    found = "pretrained" if vectors else "learned"
+    if recommendation.verdict == "tie":
+        outcome = "the evidence ties the options, so this data does not reward either choice"
+        agreement = ""
+    elif expected == "either":
+        outcome = f"the evidence settles it for the {found} option"
+        agreement = ""
+    elif expected == found:
+        outcome = f"the evidence agrees: the {found} option wins"
+        agreement = ""
+    else:
+        outcome = f"the evidence contradicts it: the {found} option wins"
+        agreement = (
+            " Trust the measurement, which was made on this data; the profile only says "
+            "what usually happens."
+        )
+    return [f"{expectation}; {outcome}.{agreement}"]

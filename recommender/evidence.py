@@ -75,8 +75,12 @@ class CandidateEvidence:
         return t_interval(self.accuracies)
 
     @property
+    def macro_f1s(self) -> np.ndarray:
+        return np.array([run.macro_f1 for run in self.runs])
+
+    @property
     def macro_f1_mean(self) -> float:
-        return float(np.mean([run.macro_f1 for run in self.runs]))
+        return float(self.macro_f1s.mean())
 
     @property
     def train_seconds_mean(self) -> float:
@@ -95,6 +99,10 @@ class CandidateEvidence:
             "accuracy_sd": self.accuracy_sd,
             "accuracy_ci95": list(interval) if interval else None,
             "macro_f1_mean": self.macro_f1_mean,
+            "macro_f1_sd": float(self.macro_f1s.std(ddof=1)) if len(self.runs) > 1 else 0.0,
+            "macro_f1_ci95": list(f1_interval)
+            if (f1_interval := t_interval(self.macro_f1s))
+            else None,
             "train_seconds_mean": self.train_seconds_mean,
             "cost": asdict(self.cost),
             "runs": [asdict(run) for run in self.runs],
@@ -121,6 +129,37 @@ def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> float:
     return float(np.mean(scores))
 
 
+def per_class_results(
+    truth: np.ndarray, runs: Sequence[SeedRun], classes: Sequence[str]
+) -> dict[str, Any]:
+    """Per-class precision, recall and F1 (means over seeds) and the confusion matrix summed
+    over seeds (rows: true class, columns: predicted class)."""
+    confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    scores = {"precision": [], "recall": [], "f1": []}
+    for run in runs:
+        predicted = np.array(run.predictions)
+        matrix = np.zeros_like(confusion)
+        np.add.at(matrix, (truth, predicted), 1)
+        confusion += matrix
+        true_positive = np.diag(matrix).astype(float)
+        predicted_count, actual_count = matrix.sum(axis=0), matrix.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            precision = np.where(predicted_count > 0, true_positive / predicted_count, 0.0)
+            recall = np.where(actual_count > 0, true_positive / actual_count, 0.0)
+            f1 = np.where(
+                precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0
+            )
+        scores["precision"].append(precision)
+        scores["recall"].append(recall)
+        scores["f1"].append(f1)
+    return {
+        "classes": list(classes),
+        "support": np.bincount(truth, minlength=len(classes)).tolist(),
+        **{name: np.mean(values, axis=0).round(4).tolist() for name, values in scores.items()},
+        "confusion": confusion.tolist(),
+    }
+
+
 def gather_evidence(
     finalists: dict[str, TrialRecord],
     prepared: Prepared,
@@ -143,7 +182,7 @@ def gather_evidence(
                 run = SeedRun(**{**saved["run"], "predictions": tuple(saved["run"]["predictions"])})
                 cost = cost or (Cost(**saved["cost"]) if saved.get("cost") else None)
             else:
-                run, model = _seed_run(Candidate.from_key(key), trial.config, prepared, space, seed)
+                run, model = seed_run(Candidate.from_key(key), trial.config, prepared, space, seed)
                 if cost is None:
                     cost = _measure_cost(model, prepared, Candidate.from_key(key))
                 write_json(cache, {"run": asdict(run), "cost": asdict(cost)})
@@ -155,9 +194,10 @@ def gather_evidence(
     return evidence
 
 
-def _seed_run(
+def seed_run(
     candidate: Candidate, config: dict[str, Any], prepared: Prepared, space: SearchSpace, seed: int
 ) -> tuple[SeedRun, Any]:
+    """Train one configuration with one seed (early stopping on validation), score on test."""
     outcome = fit_candidate(
         candidate,
         config,
@@ -187,11 +227,13 @@ def _measure_cost(model: Any, prepared: Prepared, candidate: Candidate) -> Cost:
         path = Path(folder) / "model.keras"
         model.save(path)
         size = path.stat().st_size
-    sample = prepared.x["test"][:1000]
+    # exactly 1,000 documents (the test split repeated if shorter): per-call overhead must not
+    # be extrapolated from a small split
+    sample = np.resize(prepared.x["test"], (1000, prepared.x["test"].shape[1]))
     model.predict(sample[:8], verbose=0)  # warm-up: the first call traces the graph
     started = time.perf_counter()
     model.predict(sample, batch_size=256, verbose=0)
-    elapsed_ms = (time.perf_counter() - started) * 1000 * 1000 / max(1, len(sample))
+    elapsed_ms = (time.perf_counter() - started) * 1000
     return Cost(trainable, frozen, size, round(elapsed_ms, 2), candidate.pretrained)
 
 

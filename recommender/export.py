@@ -2,26 +2,61 @@
 
 The front is `TextVectorization` with the exact rules of `recommender.text` and the training
 vocabulary, so the saved `.keras` file loads with plain `keras.models.load_model` (no import of
-this package) and tokenises as training did. Building that layer needs TensorFlow installed.
+this package) and tokenises as training did. Building that layer needs TensorFlow installed: under
+the JAX or torch backend the wrapping runs in a TensorFlow subprocess on a saved copy of the
+token-id model. Pretrained strategies may also keep the pretrained rows of frequent words that
+training never saw (the vocabulary extension), when that does not lower test accuracy.
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
+import importlib.util
+import io
+import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
-from recommender.errors import UserError
-from recommender.files import write_json
-from recommender.text import Vocabulary
+from recommender.errors import DataError, UserError
+from recommender.files import write_json, write_text
+from recommender.text import Vocabulary, normalize_word, tokenize_all
+from recommender.vectors import Vectors, load_vectors
 
 MODEL_FILE = "model.keras"
+SAVED_MODEL_DIR = "saved_model"
 LABELS_FILE = "labels.json"
+CARD_FILE = "model_card.md"
+REPORT_FILE = "report.json"
+EXPORT_FILES = (MODEL_FILE, SAVED_MODEL_DIR, LABELS_FILE, CARD_FILE, REPORT_FILE)
+DEFAULT_EXTENSION = 50_000  # extra words at most; the CLI's --export-vocab default says the same
+
+# Texts the parity check adds to the test split: what a tokeniser most easily gets wrong.
+PARITY_PROBES: tuple[str, ...] = (
+    "",
+    "   \t\n ",
+    "GREAT!!! Really... great, wasn't it?",
+    "Ünïcode: naïve café, ÉCOLE, straße, 東京, emoji 😀👍",
+    "self-conscious e-mail (re)charge $20/month @home #1 50% off",
+    "zxqvw flibbertigibbet wordsneverseenintraining",
+    "non-breaking\u00a0space, em\u2003space, nel\x85line, nul\x00byte",
+    " ".join(["long"] * 1000),  # longer than any sequence length: truncated the same way
+)
+
+# The TensorFlow side of an export reads these from, and writes its results into, one folder.
+_ID_MODEL = "token_ids.keras"
+_REQUEST = "request.json"
+_PROBABILITIES = "probabilities.npy"
+_STAGING = ".export-"  # a staging folder in the model folder (left behind only by a crash)
 
 
 def raw_text_model(int_model: Any, vocabulary: Vocabulary, sequence_length: int) -> Any:
@@ -46,37 +81,490 @@ def raw_text_model(int_model: Any, vocabulary: Vocabulary, sequence_length: int)
     return keras.Model(texts, int_model(tokenize(texts)), name="embrec_text_classifier")
 
 
+@dataclass(frozen=True)
+class ExportedModel:
+    """What an export wrote and measured; every accuracy is computed from raw strings."""
+
+    vocabulary_size: int  # words the exported tokeniser knows (training words + extension)
+    test_accuracy: float
+    max_abs_diff: float  # raw strings vs token ids from `recommender.text`: test split + probes
+    extension: dict[str, Any]
+    model_bytes: int
+    saved_model_bytes: int
+
+
+@dataclass(frozen=True)
+class _Variant:
+    """One way to export: a vocabulary, the id model for it, and the model that stands for the
+    in-run predictions on that vocabulary's ids."""
+
+    vocabulary: Vocabulary
+    model: Any  # what gets wrapped and saved
+    reference: Any  # the trained model itself, or its extended copy
+
+
 def export_model(
     int_model: Any,
     vocabulary: Vocabulary,
     sequence_length: int,
     classes: Sequence[str],
     model_dir: Path,
-    card: dict[str, Any],
-) -> Any:
-    """Write model.keras and labels.json into `model_dir` atomically; return the text model."""
-    model = raw_text_model(int_model, vocabulary, sequence_length)
+    *,
+    test_texts: Sequence[str],
+    test_labels: np.ndarray,
+    vectors: Vectors | None = None,
+    extension_limit: int = DEFAULT_EXTENSION,
+    details: dict[str, Any] | None = None,
+) -> ExportedModel:
+    """Write model.keras, saved_model/ and labels.json into `model_dir`.
+
+    With `vectors` (pretrained strategies) and a positive `extension_limit`, the model exported
+    with the vocabulary extension is measured against the one without it on the test split, and
+    the extension is kept unless it lowers test accuracy. Each file appears whole or not at all.
+    """
+    base = _Variant(vocabulary, _with_embedding(int_model, _embedding_matrix(int_model)), int_model)
+    variants = [base]
+    extension: dict[str, Any] = {"limit": extension_limit, "words": 0, "kept": False}
+    if vectors is None:
+        extension["reason"] = "a learned embedding has no rows for words outside training"
+    elif extension_limit == 0:
+        extension["reason"] = "disabled (--export-vocab 0)"
+    else:
+        words, rows = extension_rows(vectors, vocabulary, extension_limit)
+        extension["words"] = len(words)
+        if words:
+            extended = _with_embedding(
+                int_model, np.concatenate([_embedding_matrix(int_model), rows])
+            )
+            variants.append(_Variant(Vocabulary(vocabulary.words + words), extended, extended))
+        else:
+            extension["reason"] = "the vectors' most frequent words are all training words"
+    texts = [*test_texts, *PARITY_PROBES]
     model_dir.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=model_dir, prefix=".model.", suffix=".keras")
-    os.close(handle)
+    staging = Path(tempfile.mkdtemp(dir=model_dir, prefix=_STAGING))
     try:
-        model.save(temporary)
-        os.chmod(temporary, 0o644)
-        shutil.move(temporary, model_dir / MODEL_FILE)
+        measured = []
+        for number, variant in enumerate(variants):
+            folder = staging / str(number)
+            from_text = _write_on_tensorflow(variant, sequence_length, texts, folder)
+            ids = variant.vocabulary.encode(tokenize_all(texts), sequence_length)
+            from_ids = variant.reference.predict(ids, batch_size=512, verbose=0)
+            accuracy = float(np.mean(from_text[: len(test_texts)].argmax(axis=1) == test_labels))
+            measured.append((folder, variant, accuracy, float(np.abs(from_text - from_ids).max())))
+        chosen = measured[0]
+        if len(measured) == 2:
+            without, with_extension = measured[0][2], measured[1][2]
+            kept = with_extension >= without
+            chosen = measured[1] if kept else measured[0]
+            extension.update(
+                kept=kept,
+                test_accuracy_with=with_extension,
+                test_accuracy_without=without,
+                reason=f"{'kept' if kept else 'dropped'}: test accuracy "
+                f"{with_extension * 100:.2f}% with the extension, {without * 100:.2f}% without"
+                f"{' (it does not hurt)' if kept else ''}",
+            )
+        folder, variant, accuracy, difference = chosen
+        _install(folder, model_dir)
     finally:
-        Path(temporary).unlink(missing_ok=True)
-    write_json(model_dir / LABELS_FILE, {"labels": list(classes), **card})
-    return model
+        shutil.rmtree(staging, ignore_errors=True)
+    write_json(model_dir / LABELS_FILE, {"labels": list(classes), **(details or {})})
+    return ExportedModel(
+        vocabulary_size=len(variant.vocabulary.words),
+        test_accuracy=accuracy,
+        max_abs_diff=difference,
+        extension=extension,
+        model_bytes=(model_dir / MODEL_FILE).stat().st_size,
+        saved_model_bytes=sum(
+            f.stat().st_size for f in (model_dir / SAVED_MODEL_DIR).rglob("*") if f.is_file()
+        ),
+    )
 
 
-def predict_texts(model: Any, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
-    """Class probabilities for raw texts (string tensors: Keras rejects numpy string arrays)."""
+def _embedding_matrix(int_model: Any) -> np.ndarray:
+    from keras import ops
+
+    return np.asarray(ops.convert_to_numpy(int_model.get_layer("embedding").embeddings))
+
+
+def _with_embedding(int_model: Any, matrix: np.ndarray) -> Any:
+    """An uncompiled copy of `int_model` whose embedding is `matrix` (which may have more rows).
+
+    Rebuilt from the config without the initial matrix: a `Constant` initializer would be stored
+    as JSON in the .keras file (5 MB for 5,000 words x 50 dimensions)."""
+    import keras
+    from keras import ops
+
+    config = int_model.get_config()
+    for layer in config["layers"]:
+        if layer["class_name"] == "Embedding":
+            layer["config"].update(input_dim=int(matrix.shape[0]), embeddings_initializer="zeros")
+    copy = keras.Model.from_config(config)
+    embedding = copy.get_layer("embedding").embeddings
+    for target, source in zip(copy.weights, int_model.weights, strict=True):
+        target.assign(matrix if target.path == embedding.path else ops.convert_to_numpy(source))
+    return copy
+
+
+def extension_rows(
+    vectors: Vectors, vocabulary: Vocabulary, limit: int
+) -> tuple[tuple[str, ...], np.ndarray]:
+    """Up to `limit` words outside `vocabulary`, as the tokeniser writes them, taken from the
+    most frequent words of the vectors source, with their pretrained rows."""
+    known = set(vocabulary.words)
+    tokens: list[str] = []
+    for word in _source_words(vectors):
+        token = normalize_word(word)
+        # a NUL would reach the exported vocabulary as another word (see Vocabulary.build)
+        if token is None or token in known or "\x00" in token:
+            continue
+        known.add(token)
+        tokens.append(token)
+        if len(tokens) == limit:
+            break
+    loaded = load_vectors(vectors.name if vectors.format == "builtin" else vectors.source, tokens)
+    found = [(token, loaded.lookup(token)[0]) for token in tokens]
+    kept = [(token, row) for token, row in found if row is not None]
+    if not kept:
+        return (), np.empty((0, vectors.dim), dtype=np.float32)
+    return tuple(t for t, _ in kept), np.stack([row for _, row in kept]).astype(np.float32)
+
+
+def _source_words(vectors: Vectors) -> Iterator[str]:
+    """The source's words in its own order: frequency order for the built-in GloVe and, by
+    convention, for vectors files. Words that are not UTF-8 in a text or binary file are skipped.
+    """
+    fmt, _, packing = vectors.format.partition("+")
+    if fmt == "builtin":
+        import pyarrow.parquet as pq
+
+        from recommender.vectors import _GLOVE_INDEX, _builtin_root
+
+        index = pq.read_table(_builtin_root(vectors.name) / _GLOVE_INDEX, columns=["index"])
+        yield from index.column("index").to_pylist()
+    elif fmt in ("glove-text", "word2vec-text", "word2vec-binary"):
+        with gzip.open(vectors.source) if packing else open(vectors.source, "rb") as f:
+            header = f.readline() if fmt != "glove-text" else b""
+            if fmt == "word2vec-binary":
+                yield from _binary_words(f, *(int(part) for part in header.split()))
+                return
+            for line in f:
+                fields = line.split(maxsplit=1)
+                if fields:
+                    yield from _utf8(fields[0])
+    elif fmt in ("fasttext-bin", "gensim-kv"):
+        from gensim.models import KeyedVectors
+        from gensim.models.fasttext import load_facebook_vectors
+
+        if fmt == "fasttext-bin":
+            loaded = load_facebook_vectors(vectors.source)
+        else:
+            loaded = KeyedVectors.load(vectors.source, mmap="r")
+        yield from getattr(loaded, "wv", loaded).index_to_key
+
+
+def _binary_words(f: IO[bytes], count: int, dim: int) -> Iterator[str]:
+    """The words of word2vec C binary rows (a word, a space, `dim` float32 values)."""
+    for _ in range(count):
+        word = bytearray()
+        while (byte := f.read(1)) not in (b" ", b""):
+            word += byte
+        if not byte:
+            return
+        f.seek(4 * dim, os.SEEK_CUR)
+        yield from _utf8(bytes(word).strip())
+
+
+def _utf8(word: bytes) -> Iterator[str]:
+    try:
+        yield word.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+
+
+def _write_on_tensorflow(
+    variant: _Variant, sequence_length: int, texts: Sequence[str], folder: Path
+) -> np.ndarray:
+    """Save the variant's id model and let TensorFlow wrap it (see `write_text_model`); returns
+    the wrapped model's probabilities for `texts`, computed from raw strings."""
+    import keras
+
+    folder.mkdir(parents=True)
+    variant.model.save(folder / _ID_MODEL)
+    request = {
+        "words": list(variant.vocabulary.words),
+        "sequence_length": sequence_length,
+        "texts": list(texts),
+    }
+    write_json(folder / _REQUEST, request)
+    if keras.backend.backend() == "tensorflow":
+        write_text_model(folder)
+    else:
+        _write_in_subprocess(folder, keras.backend.backend())
+    return np.load(folder / _PROBABILITIES)
+
+
+def _write_in_subprocess(folder: Path, backend: str) -> None:
+    """Run `write_text_model` under the TensorFlow backend in a fresh interpreter."""
+    if importlib.util.find_spec("tensorflow") is None:
+        raise UserError(
+            f"exporting a model that takes raw strings needs TensorFlow (trained under {backend})",
+            fix="install it (pip install tensorflow; the CPU build is enough) and rerun the "
+            "same command: finished trials and seed runs are kept",
+        )
+    # CPU only: the export needs no GPU, and this process may hold the GPU's memory.
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env["CUDA_VISIBLE_DEVICES"] = ""
+    script = (
+        "import pathlib, sys\n"
+        "from recommender.export import write_text_model\n"
+        "write_text_model(pathlib.Path(sys.argv[1]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(folder)], capture_output=True, text=True, env=env
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the TensorFlow export subprocess failed:\n{done.stderr[-4000:]}")
+
+
+def write_text_model(folder: Path) -> None:
+    """The TensorFlow side of an export: wrap the id model saved in `folder` behind the
+    tokeniser, write model.keras and saved_model/ there, and the raw-string probabilities of
+    the request's texts. Runs in-process under TensorFlow, in a subprocess under JAX or torch."""
+    import keras
+
+    request = json.loads((folder / _REQUEST).read_text(encoding="utf-8"))
+    int_model = keras.models.load_model(folder / _ID_MODEL, compile=False)
+    vocabulary = Vocabulary(tuple(request["words"]))
+    model = raw_text_model(int_model, vocabulary, int(request["sequence_length"]))
+    model.save(folder / MODEL_FILE)
+    model.export(str(folder / SAVED_MODEL_DIR), verbose=False)
+    np.save(folder / _PROBABILITIES, predict_texts(model, request["texts"]))
+
+
+def _install(staged: Path, model_dir: Path) -> None:
+    """Move a staged model.keras and saved_model/ into `model_dir` by renames, so neither is ever
+    seen half-written (the previous saved_model/ is moved aside first and deleted with the
+    staging folder)."""
+    os.replace(staged / MODEL_FILE, model_dir / MODEL_FILE)
+    target = model_dir / SAVED_MODEL_DIR
+    if target.exists():
+        os.replace(target, staged / "previous_saved_model")
+    os.replace(staged / SAVED_MODEL_DIR, target)
+
+
+def check_model_dir(model_dir: Path) -> None:
+    """Refuse a folder holding anything but an earlier export: never overwrite other files."""
+    if not model_dir.is_dir():
+        return
+    others = sorted(
+        p.name
+        for p in model_dir.iterdir()
+        if p.name not in EXPORT_FILES and not p.name.startswith(_STAGING)
+    )
+    if others:
+        raise UserError(
+            f"exists and holds files that are not an exported model ({', '.join(others[:3])})",
+            where=str(model_dir),
+            fix="pass a new or empty --out folder",
+        )
+
+
+def write_model_card(model_dir: Path, report: dict[str, Any]) -> None:
+    """Write model_card.md and a copy of `report` (whose "model" section describes this export)."""
+    write_text(model_dir / CARD_FILE, model_card(report))
+    write_json(model_dir / REPORT_FILE, report)
+
+
+def model_card(report: dict[str, Any]) -> str:
+    """A model card in Markdown, from the content of report.json."""
+    from recommender.report.files import describe
+
+    model = report["model"]
+    evidence = next(e for e in report["evidence"] if e["candidate"] == model["candidate"])
+    decision = report["recommendation"]
+    profile = report["profile"]
+    strategy, _, vectors_name = model["candidate"].partition(":")
+    interval = evidence["accuracy_ci95"]
+    ci = f"{interval[0] * 100:.1f} to {interval[1] * 100:.1f}" if interval else "n/a (one seed)"
+    status = (
+        "the recommended option"
+        if model["candidate"] == decision["recommended"]
+        else f"not the recommended option ({decision['recommended']} is)"
+    )
+    extension = model["vocabulary_extension"]
+    lines = [
+        f"# Model card: {describe(model['candidate'], model['config'])}",
+        "",
+        f"A text classifier exported by embrec {report['versions'].get('embrec', '')}: "
+        f"{status}. It takes raw strings and returns the probability of each class "
+        f"({', '.join(profile['class_counts'])}; order in `labels.json`).",
+        "",
+        "## Data",
+        "",
+        f"- Source: `{report['config']['data']}`, {profile['documents']:,} documents; classes "
+        + ", ".join(f"{k} ({v:,})" for k, v in profile["class_counts"].items())
+        + ".",
+        f"- Splits (seed {report['config']['seed']}): train {report['splits']['train']:,}, "
+        f"validation {report['splits']['validation']:,}, test {report['splits']['test']:,}. "
+        f"This model was trained on {model['trained_on']} for {model['epochs']} epoch(s); the "
+        "test split was never used for training or search.",
+        "",
+        "## Model",
+        "",
+        f"- Embedding strategy: {strategy}; encoder: {model['config'].get('encoder', '?')}; "
+        "configuration: "
+        + ", ".join(f"{k}={v}" for k, v in model["config"].items() if k != "encoder")
+        + ".",
+        f'- Tokeniser: Keras `TextVectorization(standardize="lower_and_strip_punctuation", '
+        f'split="whitespace")`, {model["vocabulary_size"]:,} training words'
+        + (f" + {extension['words']:,} extension words" if extension["kept"] else "")
+        + f", texts cut to their first {model['sequence_length']} tokens.",
+    ]
+    vectors = model.get("vectors")
+    if vectors:
+        source = f" (`{vectors['source']}`)" if vectors["source"] != vectors["name"] else ""
+        lines.append(f"- Word vectors: {vectors['name']}{source}; licence: {vectors['licence']}.")
+    lines += [
+        "",
+        "## Test metrics",
+        "",
+        f"- Evidence ({len(evidence['runs'])} seed(s), trained on the train split): accuracy "
+        f"{evidence['accuracy_mean'] * 100:.1f}% +/- {evidence['accuracy_sd'] * 100:.1f} "
+        f"(95% interval {ci}), macro-F1 {evidence['macro_f1_mean'] * 100:.1f}%.",
+        f"- This exported model, from raw strings: accuracy {model['test_accuracy'] * 100:.1f}% "
+        f"on the {report['splits']['test']:,} test documents.",
+        f"- Vocabulary extension (pretrained rows of frequent words not seen in training, at "
+        f"most {extension['limit']:,}): {extension['reason']}.",
+    ]
+    if "test_accuracy_with" in extension:
+        lines.append(
+            "  The choice was made on the test split, so this model's test accuracy is "
+            "slightly optimistic; the evidence above is not affected."
+        )
+    lines += [
+        f"- Recommendation of the run: {decision['recommended']} ({decision['verdict']}): "
+        f"{decision['reason']}.",
+        "",
+        "## Intended use",
+        "",
+        "Classifying texts like those in the training data (same language, domain and length) "
+        "into the classes above. Check it on your own held-out examples before relying on it; "
+        "it is not meant for decisions about people without human review.",
+        "",
+        "## Limits",
+        "",
+        "- Only ASCII letters are lowercased and ASCII punctuation removed; contractions lose "
+        "their apostrophe (`don't` -> `dont`). Words outside the vocabulary all share one "
+        "out-of-vocabulary row.",
+        f"- Texts longer than {model['sequence_length']} tokens are truncated.",
+    ]
+    for coverage in profile["coverage"]:
+        if coverage["vectors"] != vectors_name:
+            continue
+        uncovered = ", ".join(word for word, _ in coverage["top_uncovered"][:10])
+        lines.append(
+            f"- {coverage['vectors']} covers {coverage['token_rate'] * 100:.1f}% of tokens and "
+            f"{coverage['type_rate'] * 100:.1f}% of distinct words of the data"
+            + (f"; frequent words without a vector: {uncovered}" if uncovered else "")
+            + "."
+        )
+        lines += [f"- Vectors note: {warning.rstrip('.')}." for warning in coverage["warnings"]]
+    lines += [f"- Data note: {warning.rstrip('.')}." for warning in profile.get("warnings", ())]
+    lines += [
+        "",
+        "## Files and use",
+        "",
+        "`model.keras` (Keras 3: `keras.models.load_model`, call it on `tf.constant([...])`), "
+        "`saved_model/` (TensorFlow SavedModel: `served = tf.saved_model.load(...)`, then "
+        "`served.serve(texts)`; keep `served` referenced, it owns the weights), "
+        "`labels.json` (class order), `report.json` (every figure of the run). Neither model "
+        "needs embrec installed; both need TensorFlow to tokenise.",
+        "",
+        f"Reproduce the run: `{report['command']}`",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def predict_texts(
+    model: Any,
+    texts: Sequence[str],
+    batch_size: int = 256,
+    on_batch: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Class probabilities for raw texts (string tensors: Keras rejects numpy string arrays);
+    `on_batch(count)` is told how many texts each batch held."""
     import tensorflow as tf
 
     if not texts:
         return np.zeros((0, model.output_shape[-1]), dtype=np.float32)
-    batches = [
-        np.asarray(model(tf.constant(list(texts[start : start + batch_size])), training=False))
-        for start in range(0, len(texts), batch_size)
-    ]
+    batches = []
+    for start in range(0, len(texts), batch_size):
+        chunk = list(texts[start : start + batch_size])
+        batches.append(np.asarray(model(tf.constant(chunk), training=False)))
+        if on_batch is not None:
+            on_batch(len(chunk))
     return np.concatenate(batches)
+
+
+def read_texts(path: Path, text_column: str | None = None) -> list[str]:
+    """Texts to classify: a CSV/TSV/JSONL/Parquet file's text column (by name, or the only
+    column), else one document per non-blank line; decoded as `recommender.data` does."""
+    from recommender.data import (
+        _SUFFIX_FORMATS,
+        TEXT_NAMES,
+        _column_named,
+        _is_missing,
+        _read_table,
+        _read_text,
+        _split_lines,
+    )
+
+    source = str(path)
+    if not path.is_file():
+        raise DataError("file not found", where=source, fix="pass a file of texts to --input")
+    fmt = _SUFFIX_FORMATS.get(path.suffix.lower(), "lines")
+    if fmt == "lines":
+        return [line for _, line in _split_lines(_read_text(path, source)[0])]
+    frame = _read_table(path, fmt, source)[0]
+    columns = [str(column) for column in frame.columns]
+    frame.columns = columns
+    column = text_column or _column_named(columns, TEXT_NAMES, exclude=None)
+    if column is None and len(columns) == 1:
+        column = columns[0]
+    if column not in columns:
+        raise DataError(
+            f"cannot find the text column; the columns are {columns}",
+            where=source,
+            fix="pass --text-column NAME with a name from that list",
+        )
+    return ["" if _is_missing(value) else str(value) for value in frame[column].tolist()]
+
+
+def check_top_k(top_k: int, classes: int) -> None:
+    if not 1 <= top_k <= classes:
+        raise UserError(
+            f"--top-k must be between 1 and the model's {classes} classes, got {top_k}",
+            fix=f"pass --top-k {min(max(top_k, 1), classes)}",
+        )
+
+
+def predictions_csv(
+    texts: Sequence[str], labels: Sequence[str], probabilities: np.ndarray, top_k: int = 1
+) -> str:
+    """CSV text: each text with its predicted label and probability, then labels 2..K."""
+    check_top_k(top_k, len(labels))
+    header = ["text", "label", "probability"]
+    for rank in range(2, top_k + 1):
+        header += [f"label_{rank}", f"probability_{rank}"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    order = np.argsort(-probabilities, axis=1, kind="stable")[:, :top_k]
+    for text, row, ranked in zip(texts, probabilities, order, strict=True):
+        cells = [text]
+        for index in ranked:
+            cells += [labels[index], f"{row[index]:.6f}"]
+        writer.writerow(cells)
+    return buffer.getvalue()

@@ -62,10 +62,12 @@ def build_model(
     if candidate.pretrained:
         if embedding_matrix is None:
             raise ValueError(f"{candidate.key} needs an embedding matrix")
+        # zeros now, the matrix after building: a Constant initializer would also be stored,
+        # as JSON, in every saved model's config (megabytes for a real vocabulary)
         embedding = keras.layers.Embedding(
             vocabulary_size,
             embedding_matrix.shape[1],
-            embeddings_initializer=keras.initializers.Constant(embedding_matrix),
+            embeddings_initializer="zeros",
             trainable=candidate.strategy == FINE_TUNED,
             name="embedding",
         )
@@ -88,6 +90,8 @@ def build_model(
         features
     )
     model = keras.Model(ids, probabilities, name=candidate.key.replace(":", "_"))
+    if candidate.pretrained:
+        embedding.set_weights([embedding_matrix])
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=float(config["learning_rate"])),
         loss="sparse_categorical_crossentropy",

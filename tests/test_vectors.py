@@ -1,7 +1,10 @@
-"""Vector loading on the real files of ../shared/data/vectors, cross-checked against gensim."""
+"""Vector loading on the real files of ../shared/data/vectors and gensim's own test fixtures,
+cross-checked against gensim; gzip, the cache, and what a bad file says."""
 
 from __future__ import annotations
 
+import gzip
+import os
 import subprocess
 import sys
 import tempfile
@@ -12,11 +15,29 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import recommender.vectors as vectors_module
 from recommender.errors import VectorsError
-from recommender.vectors import BUILTIN_NAMES, Vectors, load_vectors
+from recommender.vectors import BUILTIN_NAMES, CACHE_ENV, Vectors, cache_dir, load_vectors
 
 THE_STARTS = [0.418, 0.24968, -0.41242]  # row "the" of the original glove.6B.50d.txt
 COMMON = ["the", "of", "king", "queen", "computer", "paris", "2010", "film", "."]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Every load here caches into a fresh folder, never the user's ~/.cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        folder = tmp_path_factory.mktemp("cache")
+        patch.setenv(CACHE_ENV, str(folder))
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def gensim_data() -> Path:
+    """gensim's own test fixtures (gensim/test/test_data in the installed package)."""
+    import gensim
+
+    return Path(gensim.__file__).parent / "test" / "test_data"
 
 
 @pytest.fixture(scope="module")
@@ -259,7 +280,8 @@ def test_text_variants_trailing_spaces_crlf_words_with_spaces_and_repeats(tmp_pa
     np.testing.assert_array_equal(vectors.lookup("at name@domain.com")[0], [1, 2, 3])
     np.testing.assert_array_equal(vectors.lookup("tab")[0], [4, 5, 6])
     assert vectors.warnings == (
-        "1 rows repeat a needed word seen before; the first row of each word was kept",
+        "1 rows repeat a needed word seen before (first at line 5); the first row of each word "
+        "was kept",
     )
 
 
@@ -301,7 +323,12 @@ def test_real_file_with_a_damaged_row(vectors_dir: Path, tmp_path: Path) -> None
             ["b"],
             r"x\.txt:2: line 2 \(word 'b'\) has a value that is not a number",
         ),
-        ("3 2\na 1 2\nb 1 2\n", [], r"x\.txt:1: the header says 3 words but the file has 2"),
+        (
+            "2 3\na 1 2\n",
+            [],
+            r"x\.txt:2: line 2 has 2 values, expected 3 \(the header's size\) "
+            r"\(read as word2vec/fastText text",
+        ),
         ("0 50\n", [], r"x\.txt:1: the header line says 0 words"),
         ("2 2\n", [], r"x\.txt: the file holds no vectors"),
         ("\n\n", [], r"x\.txt: does not look like a word-vectors file"),
@@ -351,7 +378,7 @@ def test_truncated_binaries(vectors_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(VectorsError, match="header says 1 words but more data follows"):
         load_vectors(_write(tmp_path / "long.bin", b"1 2\na " + bytes(8) + b"b " + bytes(8)), [])
     fasttext_magic = (793712314).to_bytes(4, "little")
-    with pytest.raises(VectorsError, match=r"ft\.bin: cannot read this fastText \.bin file"):
+    with pytest.raises(VectorsError, match=r"ft\.bin: cannot read this file .*fastText \.bin"):
         load_vectors(_write(tmp_path / "ft.bin", fasttext_magic + bytes(20)), ["the"])
 
 
@@ -404,3 +431,304 @@ def test_normalised_fallback_finds_words_the_tokeniser_changed(builtin: Vectors)
     reference = load_vectors("glove-6b-50d", ["self-conscious"]).lookup("self-conscious")[0]
     np.testing.assert_array_equal(vector, reference)
     assert vectors.lookup("the")[1] == "exact"
+
+
+# --- gzip -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("glove.6B.50d.top20k.vec", "word2vec-text+gzip"),
+        ("glove.6B.50d.first8880.txt", "glove-text+gzip"),
+        ("glove.6B.50d.first2446.cp1252.txt", "glove-text+gzip"),
+        ("glove.6B.50d.top50k.bin", "word2vec-binary+gzip"),
+    ],
+)
+def test_gzip_of_a_real_file_reads_like_the_file(
+    vectors_dir: Path, tmp_path: Path, name: str, fmt: str
+) -> None:
+    needed = [*COMMON, "–", "zzqxnotaword"]
+    plain = load_vectors(str(vectors_dir / name), needed, cache=False)
+    packed = tmp_path / f"{name}.gz"
+    packed.write_bytes(gzip.compress((vectors_dir / name).read_bytes(), compresslevel=1))
+    ours = load_vectors(str(packed), needed, cache=False)
+    assert ours.format == fmt and ours.name == f"{name}.gz"
+    assert (ours.words, ours.vocabulary_size, ours.warnings) == (
+        plain.words,
+        plain.vocabulary_size,
+        plain.warnings,
+    )
+    np.testing.assert_array_equal(ours.matrix, plain.matrix)
+
+
+def test_gzip_cut_short_is_one_line(vectors_dir: Path, tmp_path: Path) -> None:
+    packed = gzip.compress((vectors_dir / "glove.6B.50d.first8880.txt").read_bytes())
+    path = _write(tmp_path / "cut.txt.gz", packed[: len(packed) // 2])
+    with pytest.raises(VectorsError, match=r"cut\.txt\.gz: the gzip data is damaged or cut short"):
+        load_vectors(path, ["the"], cache=False)
+
+
+# --- gensim's own fixtures ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "no_header"),
+    [
+        ("test_glove.txt", "glove-text", True),
+        ("lee_fasttext.vec", "word2vec-text", False),
+        ("toy-model.vec", "word2vec-text", False),
+        ("crime-and-punishment.vec", "word2vec-text", False),  # Cyrillic words
+        ("euclidean_vectors.bin", "word2vec-binary", False),
+        ("high_precision.kv.txt", "word2vec-text", False),
+        ("high_precision.kv.bin", "word2vec-binary", False),
+    ],
+)
+def test_gensim_fixtures_match_gensim(
+    gensim_data: Path, name: str, fmt: str, no_header: bool
+) -> None:
+    from gensim.models import KeyedVectors
+
+    path = str(gensim_data / name)
+    reference = KeyedVectors.load_word2vec_format(
+        path, binary=fmt.endswith("binary"), no_header=no_header
+    )
+    words = reference.index_to_key
+    ours = load_vectors(path, words, cache=False)
+    assert ours.format == fmt and ours.vocabulary_size == len(words)
+    for word in words:
+        vector, how = ours.lookup(word)
+        assert how in ("exact", "lowercase", "normalised"), word
+        if how == "exact":
+            np.testing.assert_allclose(vector, reference[word], rtol=1e-6, atol=1e-7)
+
+
+def test_gensim_fixture_not_utf8_is_counted(gensim_data: Path) -> None:
+    vectors = load_vectors(str(gensim_data / "pang_lee_polarity_fasttext.vec"), ["the"])
+    assert vectors.warnings == (
+        "5 words are not valid UTF-8 (first at line 150); they were read as cp1252 (latin-1 "
+        "where cp1252 has no character)",
+    )
+
+
+def test_fasttext_bin_without_magic_fills_unseen_words(gensim_data: Path) -> None:
+    """lee_fasttext.bin predates fastText's magic number; gensim reads it, so must we."""
+    from gensim.models.fasttext import load_facebook_vectors
+
+    path = str(gensim_data / "lee_fasttext.bin")
+    needed = ["the", "government", "governmentalism", "australians"]
+    ours = load_vectors(path, needed, cache=False)
+    reference = load_facebook_vectors(path)
+    assert (ours.format, ours.dim, ours.vocabulary_size) == ("fasttext-bin", 10, 1762)
+    hows = {word: ours.lookup(word)[1] for word in needed}
+    assert hows == {
+        "the": "exact",
+        "government": "exact",
+        "governmentalism": "subword",  # built from n-grams, as gensim does
+        "australians": "normalised",  # a real row ("Australians") beats one built from n-grams
+    }
+    assert ours.subword_filled == 1
+    for word in ("the", "government", "governmentalism"):
+        np.testing.assert_allclose(ours.lookup(word)[0], reference[word], atol=1e-6)
+    np.testing.assert_allclose(ours.lookup("australians")[0], reference["Australians"], atol=1e-6)
+
+
+def test_supervised_fasttext_is_refused(gensim_data: Path) -> None:
+    with pytest.raises(
+        VectorsError, match=r"pang_lee_polarity_fasttext\.bin: this is a supervised fastText"
+    ):
+        load_vectors(str(gensim_data / "pang_lee_polarity_fasttext.bin"), ["the"])
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "dim"),
+    [("old_keyedvectors_320.dat", 12, 100), ("model-from-gensim-3.8.0.w2v", 3, 300)],
+)
+def test_gensim_pickles_are_found_by_content(
+    gensim_data: Path, name: str, size: int, dim: int
+) -> None:
+    """No .kv extension: a KeyedVectors pickle and a whole Word2Vec model, told by content."""
+    from gensim.models import KeyedVectors
+
+    reference = KeyedVectors.load(str(gensim_data / name))
+    reference = getattr(reference, "wv", reference)
+    word = reference.index_to_key[0]
+    ours = load_vectors(str(gensim_data / name), [word])
+    assert (ours.format, ours.vocabulary_size, ours.dim) == ("gensim-kv", size, dim)
+    np.testing.assert_array_equal(ours.lookup(word)[0], reference[word])
+
+
+def test_pickle_from_an_old_gensim_names_the_guess(gensim_data: Path) -> None:
+    with pytest.raises(VectorsError, match=r"w2v-lee-v0\.12\.0: cannot read this file .*gensim"):
+        load_vectors(str(gensim_data / "w2v-lee-v0.12.0"), ["the"])
+
+
+def test_a_header_that_lies_about_the_count_is_a_stated_repair(gensim_data: Path) -> None:
+    """pretrained.vec says 3 words and holds 1: every row is checked, so only the count is wrong."""
+    vectors = load_vectors(str(gensim_data / "pretrained.vec"), ["dummy"], cache=False)
+    assert vectors.vocabulary_size == 1 and vectors.words == ("dummy",)
+    assert vectors.warnings == (
+        "line 1 says 3 words but the file has 1; all 1 rows were read (if the file was cut "
+        "short, copy it again)",
+    )
+
+
+def test_a_word2vec_binary_with_a_wrong_dimension_names_its_guess(vectors_dir: Path, tmp_path):
+    real = (vectors_dir / "glove.6B.50d.top50k.bin").read_bytes()
+    path = _write(tmp_path / "w.bin", real.replace(b"50000 50\n", b"50000 51\n", 1))
+    with pytest.raises(VectorsError, match=r"read as word2vec C binary"):
+        load_vectors(path, ["the"], cache=False)
+
+
+# --- the cache ----------------------------------------------------------------------------------
+
+
+def _copy(vectors_dir: Path, folder: Path, name: str = "glove.6B.50d.first8880.txt") -> Path:
+    target = folder / name
+    target.write_bytes((vectors_dir / name).read_bytes())
+    return target
+
+
+def test_second_load_reads_the_cache_not_the_file(
+    vectors_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = str(_copy(vectors_dir, tmp_path, "glove.6B.50d.first2446.cp1252.txt"))
+    needed = [*COMMON, "–", "selfconscious", "zzqxnotaword"]
+    first = load_vectors(path, needed)
+    assert not first.cache_hit and Path(first.cache_file).parent == cache_dir()
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the file was parsed again")
+
+    monkeypatch.setattr(vectors_module, "_read", no_parsing)
+    second = load_vectors(path, reversed(needed))  # the same words in another order
+    assert second.cache_hit and second.cache_file == first.cache_file
+    assert (second.words, second.format, second.vocabulary_size, second.warnings) == (
+        first.words,
+        first.format,
+        first.vocabulary_size,
+        first.warnings,
+    )
+    assert second._normalised == first._normalised and second.source == path
+    np.testing.assert_array_equal(second.matrix, first.matrix)
+    assert second.lookup("–")[1] == "exact"
+
+
+def test_cache_key_is_the_file_and_the_words(
+    vectors_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    path = _copy(vectors_dir, tmp_path)
+    load_vectors(str(path), ["the", "of"])
+    assert load_vectors(str(path), ["the", "of"]).cache_hit
+    assert not load_vectors(str(path), ["the"]).cache_hit  # other words
+    os.utime(path, ns=(1, 1))  # the file changed (as far as its identity says)
+    changed = load_vectors(str(path), ["the", "of"])
+    assert not changed.cache_hit
+    # entries of the old version of the file are gone: they could never be read again
+    entries = sorted(cache_dir().glob("glove.6B.50d.first8880.txt-*.npz"))
+    assert [str(entry) for entry in entries] == [changed.cache_file]
+
+
+def test_a_file_rewritten_in_place_within_one_clock_tick_is_not_mistaken(tmp_path: Path) -> None:
+    """Same path, inode, size and modification time (timestamps tick coarsely), other content."""
+    path = tmp_path / "v.txt"
+    path.write_text("the 1 2\nof 3 4\n")
+    before = path.stat()
+    assert load_vectors(str(path), ["the"]).lookup("the")[0].tolist() == [1, 2]
+    with open(path, "r+b") as f:
+        f.write(b"the 5 6\n")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (path.stat().st_ino, path.stat().st_size) == (before.st_ino, before.st_size)
+    again = load_vectors(str(path), ["the"])
+    assert not again.cache_hit and again.lookup("the")[0].tolist() == [5, 6]
+
+
+def test_builtin_and_fasttext_bin_are_cached_too(gensim_data: Path) -> None:
+    for source in ("glove-6b-50d", str(gensim_data / "lee_fasttext_new.bin")):
+        first = load_vectors(source, ["the", "governmentalism"])
+        second = load_vectors(source, ["the", "governmentalism"])
+        assert (first.cache_hit, second.cache_hit) == (False, True)
+        assert second.words == first.words and second.subword_filled == first.subword_filled
+        np.testing.assert_array_equal(second.matrix, first.matrix)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],  # cut short
+        lambda data: data[:200] + bytes(1000) + data[1200:],  # zeros over the data
+        lambda data: b"",  # empty
+        lambda data: np.random.default_rng(0).bytes(len(data)),  # noise
+    ],
+)
+def test_a_corrupt_cache_entry_is_rebuilt_never_trusted(vectors_dir: Path, tmp_path, damage):
+    path = str(_copy(vectors_dir, tmp_path))
+    clean = load_vectors(path, COMMON)
+    entry = Path(clean.cache_file)
+    entry.write_bytes(damage(entry.read_bytes()))
+    rebuilt = load_vectors(path, COMMON)
+    assert not rebuilt.cache_hit and rebuilt.words == clean.words
+    np.testing.assert_array_equal(rebuilt.matrix, clean.matrix)
+    assert len(rebuilt.warnings) == 1 and "was unreadable" in rebuilt.warnings[0]
+    again = load_vectors(path, COMMON)  # the rebuilt entry is good, and says nothing
+    assert again.cache_hit and again.warnings == ()
+
+
+def test_an_entry_that_answers_another_question_is_not_trusted(vectors_dir: Path, tmp_path):
+    """A well-formed entry copied over another (same format, other words) fails the key check."""
+    path = str(_copy(vectors_dir, tmp_path))
+    wanted = load_vectors(path, ["the", "of"])
+    other = load_vectors(path, ["king", "queen"])
+    Path(wanted.cache_file).write_bytes(Path(other.cache_file).read_bytes())
+    reread = load_vectors(path, ["the", "of"])
+    assert not reread.cache_hit and sorted(reread.words) == ["of", "the"]
+    assert "another file or vocabulary" in reread.warnings[0]
+
+
+def test_an_unwritable_cache_is_a_note_not_a_failure(
+    vectors_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv(CACHE_ENV, str(blocker / "vectors"))
+    vectors = load_vectors(str(vectors_dir / "glove.6B.50d.top20k.vec"), ["the"])
+    assert vectors.words == ("the",) and not vectors.cache_hit
+    assert vectors.warnings[-1].startswith("could not write the vectors cache in")
+    assert CACHE_ENV in vectors.warnings[-1]
+
+
+def test_cache_off_writes_nothing_and_default_folder(
+    vectors_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    vectors = load_vectors(str(vectors_dir / "glove.6B.50d.top20k.vec"), ["the"], cache=False)
+    assert vectors.cache_file is None and not (tmp_path / "cache").exists()
+    monkeypatch.delenv(CACHE_ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "xdg" / "embrec" / "vectors"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert cache_dir() == Path.home() / ".cache" / "embrec" / "vectors"
+
+
+@pytest.mark.parametrize(
+    ("value", "pattern"),
+    [
+        (b"x", r"bad\.txt:700: line 700 \(word '.+'\) has a value that is not a number"),
+        (b"NA", r"bad\.txt:700: line 700 \(word '.+'\) has a value that is not a number"),
+        (b"nan", r"bad\.txt:700: the vector of '.+' has NaN or infinite values"),
+        (b"0.1\t0.2", r"bad\.txt:700: line 700 has 51 values, expected 50"),
+    ],
+)
+def test_a_bad_value_among_thousands_of_needed_rows_names_its_line(
+    vectors_dir: Path, tmp_path: Path, value: bytes, pattern: str
+) -> None:
+    """Large blocks of kept rows are parsed together; a bad value still names its own line."""
+    lines = (vectors_dir / "glove.6B.50d.first8880.txt").read_bytes().split(b"\n")
+    fields = lines[699].split(b" ")
+    fields[7] = value
+    lines[699] = b" ".join(fields)
+    path = _write(tmp_path / "bad.txt", b"\n".join(lines))
+    words = [line.split(b" ", 1)[0].decode() for line in lines if line]
+    with pytest.raises(VectorsError, match=pattern):
+        load_vectors(path, words, cache=False)

@@ -42,6 +42,7 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"{headline(report)}",
         "",
+        *[f"{sentence}\n" for sentence in report.get("explanation", [])],
         "## Test accuracy per option",
         "",
         f"Test split of {report['splits']['test']} documents, never seen by the search; each "
@@ -59,6 +60,27 @@ def markdown(report: dict[str, Any]) -> str:
             f"{entry['macro_f1_mean'] * 100:.1f} | {entry['train_seconds_mean']:.1f} | "
             f"{entry['cost']['trainable_params']:,} | {entry['cost']['model_bytes'] / 1024:.0f} |"
         )
+    if report.get("yardsticks"):
+        lines += [
+            "",
+            "## Yardsticks (same training and test documents)",
+            "",
+            "| yardstick | accuracy % | macro-F1 % | train s | vs recommended |",
+            "|---|---|---|---|---|",
+        ]
+        for entry in report["yardsticks"]:
+            comparison = entry["comparison"]
+            lines.append(
+                f"| {entry['candidate']} | {entry['accuracy_mean'] * 100:.1f} | "
+                f"{entry['macro_f1_mean'] * 100:.1f} | {entry['train_seconds_mean']:.1f} | "
+                f"{comparison['verdict']} ({comparison['difference']:+.1f} points, 95% CI "
+                f"{comparison['ci_low']:+.1f} to {comparison['ci_high']:+.1f}) |"
+            )
+        lines += [""] + [
+            f"- {entry['comparison']['sentence']}."
+            for entry in report["yardsticks"]
+            if entry["comparison"]["verdict"] != "behind"
+        ]
     if decision["comparisons"]:
         lines += [
             "",
@@ -105,5 +127,9 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def write_reports(run_dir: Path, report: dict[str, Any]) -> None:
+    """report.json, report.md and report.html, each written atomically."""
+    from recommender.report.html import html_report
+
     write_json(run_dir / "report.json", report)
     write_text(run_dir / "report.md", markdown(report))
+    write_text(run_dir / "report.html", html_report(report))

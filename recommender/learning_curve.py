@@ -1,0 +1,163 @@
+"""Learning curves: would more labelled data change the answer?
+
+Each finalist is retrained on nested, stratified subsets (10%, 25%, 50%) of the training split,
+with the vocabulary, sequence length and embedding matrices rebuilt from that subset (a learned
+layer cannot know words it never saw), early-stopped on the full validation split and scored on
+the test split; the 100% point is the evidence itself. The TF-IDF yardstick gets the same
+subsets. Each point is cached as JSON, so a resumed run does not retrain it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recommender.data import Splits
+from recommender.evidence import CandidateEvidence, seed_run
+from recommender.files import write_json
+from recommender.models import Candidate
+from recommender.prepare import prepare
+from recommender.space import SearchSpace
+from recommender.vectors import Vectors
+
+FRACTIONS = (0.1, 0.25, 0.5)
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    candidate: str
+    fraction: float
+    documents: int  # training documents used
+    accuracies: tuple[float, ...]  # one per seed
+
+    @property
+    def accuracy(self) -> float:
+        return float(np.mean(self.accuracies))
+
+
+def nested_subset(labels: np.ndarray, rows: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Stratified subset of `rows`; smaller fractions are prefixes of larger ones (nested), so
+    the curve shows the effect of more data, not of different data."""
+    rng = np.random.default_rng(seed)
+    kept = []
+    for label in np.unique(labels[rows]):
+        members = rows[labels[rows] == label]
+        order = members[rng.permutation(len(members))]
+        kept.append(order[: max(1, math.ceil(fraction * len(members)))])
+    return np.sort(np.concatenate(kept))
+
+
+def measure_learning_curve(
+    finalists: Sequence[CandidateEvidence],
+    tokens: Sequence[Sequence[str]],
+    labels: Sequence[str],
+    splits: Splits,
+    vectors: Sequence[Vectors],
+    space: SearchSpace,
+    *,
+    seeds: Sequence[int],
+    max_vocabulary: int,
+    max_length: int,
+    cache_dir: Path,
+    yardstick: Callable[[np.ndarray], float] | None = None,
+    on_point: Callable[[CurvePoint], None] | None = None,
+) -> list[CurvePoint]:
+    """Points for each finalist at each fraction (plus 100% from the evidence itself), and for
+    the yardstick when given (`yardstick(train_rows) -> test accuracy`)."""
+    classes = sorted(set(labels))
+    label_ids = np.array([classes.index(label) for label in labels])
+    points: list[CurvePoint] = []
+    for fraction in FRACTIONS:
+        rows = nested_subset(label_ids, splits.train, fraction, seed=seeds[0])
+        subset_splits = replace(splits, train=rows)
+        prepared = None
+        for finalist in finalists:
+            cache = cache_dir / f"{finalist.candidate.replace(':', '__')}-{fraction:g}.json"
+            if cache.exists():
+                point = _point_from_json(json.loads(cache.read_text()))
+            else:
+                if prepared is None:  # built once per fraction, shared by the finalists
+                    prepared = prepare(
+                        tokens,
+                        labels,
+                        subset_splits,
+                        vectors,
+                        max_vocabulary=max_vocabulary,
+                        max_length=max_length,
+                        seed=seeds[0],
+                    )
+                candidate = Candidate.from_key(finalist.candidate)
+                accuracies = [
+                    seed_run(candidate, finalist.config, prepared, space, seed)[0].accuracy
+                    for seed in seeds
+                ]
+                point = CurvePoint(finalist.candidate, fraction, len(rows), tuple(accuracies))
+                write_json(cache, asdict(point))
+            points.append(point)
+            if on_point is not None:
+                on_point(point)
+        if yardstick is not None:
+            points.append(
+                CurvePoint("yardstick:tfidf-logreg", fraction, len(rows), (yardstick(rows),))
+            )
+    for finalist in finalists:
+        points.append(
+            CurvePoint(finalist.candidate, 1.0, len(splits.train), tuple(finalist.accuracies))
+        )
+    if yardstick is not None:
+        points.append(
+            CurvePoint("yardstick:tfidf-logreg", 1.0, len(splits.train), (yardstick(splits.train),))
+        )
+    return points
+
+
+def _point_from_json(data: dict[str, Any]) -> CurvePoint:
+    return CurvePoint(
+        data["candidate"], data["fraction"], data["documents"], tuple(data["accuracies"])
+    )
+
+
+def describe_curves(points: Sequence[CurvePoint], recommended: str) -> list[str]:
+    """Plain sentences: where the recommended option's curve crosses or meets another's, and
+    whether one more doubling of the training data would likely change the order (a straight
+    line through the last two points, against log(documents))."""
+    curves: dict[str, list[CurvePoint]] = {}
+    for point in points:
+        curves.setdefault(point.candidate, []).append(point)
+    for curve in curves.values():
+        curve.sort(key=lambda p: p.fraction)
+    ours = curves.get(recommended)
+    if not ours or len(ours) < 2:
+        return []
+    sentences = []
+    for other, curve in curves.items():
+        if other == recommended or len(curve) != len(ours):
+            continue
+        gaps = [(a.accuracy - b.accuracy) * 100 for a, b in zip(ours, curve, strict=True)]
+        crossing = next(
+            (i for i in range(1, len(gaps)) if (gaps[i - 1] < 0) != (gaps[i] < 0)), None
+        )
+        text = (
+            f"{recommended} vs {other}: the gap goes from {gaps[0]:+.1f} points at "
+            f"{ours[0].documents:,} training documents to {gaps[-1]:+.1f} at {ours[-1].documents:,}"
+        )
+        if crossing is not None:
+            text += (
+                f"; the curves cross between {ours[crossing - 1].documents:,} and "
+                f"{ours[crossing].documents:,} documents"
+            )
+        elif abs(gaps[-1]) < abs(gaps[0]) / 2:
+            text += "; the curves converge"
+        projected = gaps[-1] + (gaps[-1] - gaps[-2])
+        if (projected < 0) != (gaps[-1] < 0):
+            text += "; with twice the labelled data the order would likely flip"
+        else:
+            text += "; twice the labelled data would likely not change the order"
+        sentences.append(text)
+    return sentences

@@ -1,0 +1,411 @@
+"""The exported model: raw strings in, the training tokenisation, loadable without embrec, the
+vocabulary extension, `embrec export` of another finalist and `embrec predict --input`."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import inspect
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from recommender import cli
+from recommender.backend import import_keras
+from recommender.data import load_dataset, split
+from recommender.errors import UserError
+from recommender.export import (
+    DEFAULT_EXTENSION,
+    PARITY_PROBES,
+    _with_embedding,
+    _write_in_subprocess,
+    extension_rows,
+)
+from recommender.models import Candidate, build_model
+from recommender.text import Vocabulary, tokenize, tokenize_all
+from recommender.vectors import load_vectors
+from tests.conftest import EXAMPLES
+from tests.helpers import write_reviews_sample, write_tiny_space
+
+ENV = {"NO_COLOR": "1", "COLUMNS": "120", "TERM": "dumb"}
+FROZEN = "frozen:glove-6b-50d"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli.app, list(args), env=ENV)
+
+
+def _one_error_line(result) -> str:
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.strip().splitlines() if line]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> tuple[Path, Path]:
+    """(data, run directory) of one finished run on a few hundred real reviews."""
+    folder = tmp_path_factory.mktemp("export")
+    data = write_reviews_sample(EXAMPLES / "customer_reviews.txt", folder / "reviews.txt")
+    space = write_tiny_space(folder)
+    out = folder / "run"
+    args = ["recommend", str(data), "--space", str(space), "--seeds", "2", "--out", str(out)]
+    result = invoke(*args, "--no-yardsticks", "--no-learning-curve")  # not what is tested here
+    assert result.exit_code == 0, result.output
+    return data, out
+
+
+@pytest.fixture(scope="module")
+def frozen_export(run) -> Path:
+    """The frozen finalist exported by `embrec export` (with the default vocabulary extension)."""
+    _, out = run
+    result = invoke("export", str(out), "--strategy", FROZEN)
+    assert result.exit_code == 0, result.output
+    return out / "model-frozen-glove-6b-50d"
+
+
+def _test_texts(data: Path) -> tuple[list[str], list[str]]:
+    dataset = load_dataset(data)
+    rows = split(dataset.labels, seed=0).test
+    return [dataset.texts[i] for i in rows], [dataset.labels[i] for i in rows]
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _model_report(model_dir: Path) -> dict:
+    return json.loads((model_dir / "report.json").read_text())["model"]
+
+
+@pytest.mark.slow
+def test_the_model_folder_holds_both_formats_labels_card_and_the_report(run) -> None:
+    _, out = run
+    model_dir = out / "model"
+    for name in ["model.keras", "saved_model/saved_model.pb", "labels.json", "model_card.md"]:
+        assert (model_dir / name).is_file(), name
+    assert (model_dir / "report.json").read_text() == (out / "report.json").read_text()
+    report = json.loads((out / "report.json").read_text())
+    model = report["model"]
+    assert model["saved_model"] == "model/saved_model" and model["card"] == "model/model_card.md"
+    assert model["raw_text_vs_token_ids_max_abs_diff"] < 1e-5
+    evidence = next(e for e in report["evidence"] if e["candidate"] == model["candidate"])
+    low, high = evidence["accuracy_ci95"]
+    card = (model_dir / "model_card.md").read_text()
+    assert f"(95% interval {low * 100:.1f} to {high * 100:.1f})" in card
+    assert f"from raw strings: accuracy {model['test_accuracy'] * 100:.1f}%" in card
+    assert "## Intended use" in card and "## Limits" in card
+    assert "glove-6b-50d covers" in card or model["candidate"] == "learned"
+
+
+@pytest.mark.slow
+def test_a_pretrained_model_card_names_the_vectors_licence_and_the_extension(
+    frozen_export,
+) -> None:
+    card = (frozen_export / "model_card.md").read_text()
+    assert "licence: GloVe 6B (PDDL-1.0), Stanford NLP" in card
+    extension = _model_report(frozen_export)["vocabulary_extension"]
+    assert f"at most 50,000): {extension['reason']}." in card
+    assert "glove-6b-50d covers" in card and "frequent words without a vector" in card
+
+
+@pytest.mark.slow
+def test_both_formats_load_in_a_fresh_process_without_embrec(run, frozen_export, tmp_path):
+    data, out = run
+    texts, truth = _test_texts(data)
+    request = {
+        "texts": texts + list(PARITY_PROBES),
+        "folders": [str(out / "model"), str(frozen_export)],
+    }
+    (tmp_path / "request.json").write_text(json.dumps(request))
+    script = (
+        "import json, sys, keras, numpy as np, tensorflow as tf\n"
+        "request = json.loads(open('request.json').read())\n"
+        "texts = tf.constant(request['texts'])\n"
+        "answers = []\n"
+        "for folder in request['folders']:\n"
+        "    from_keras = np.asarray(keras.models.load_model(folder + '/model.keras')(texts))\n"
+        "    loaded = tf.saved_model.load(folder + '/saved_model')  # kept: it owns the weights\n"
+        "    served = loaded.serve(texts).numpy()\n"
+        "    answers.append([from_keras.tolist(), served.tolist()])\n"
+        "assert 'recommender' not in sys.modules\n"
+        "print(json.dumps(answers))\n"
+    )
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    answers = json.loads(done.stdout.strip().splitlines()[-1])
+    for folder, (from_keras, served) in zip(request["folders"], answers, strict=True):
+        from_keras, served = np.array(from_keras), np.array(served)
+        assert from_keras.shape == (len(request["texts"]), 2)
+        assert np.isfinite(from_keras).all()
+        assert np.abs(from_keras - served).max() < 1e-5
+        labels = json.loads((Path(folder) / "labels.json").read_text())["labels"]
+        predicted = [labels[i] for i in from_keras[: len(texts)].argmax(axis=1)]
+        accuracy = np.mean([p == t for p, t in zip(predicted, truth, strict=True)])
+        assert accuracy == pytest.approx(_model_report(Path(folder))["test_accuracy"], abs=1e-9)
+
+
+@pytest.mark.slow
+def test_raw_strings_give_the_probabilities_of_the_tokeniser_ids(run, frozen_export) -> None:
+    """The exported TextVectorization and `recommender.text` agree on every test text and on
+    punctuation, unicode, empty and unseen words: same ids, so the same probabilities."""
+    keras = import_keras()
+    import tensorflow as tf
+
+    data, out = run
+    texts = _test_texts(data)[0] + list(PARITY_PROBES)
+    for folder in (out / "model", frozen_export):
+        model = keras.models.load_model(folder / "model.keras")
+        words = model.get_layer("tokenize").get_vocabulary()
+        assert words[:2] == ["", "[UNK]"]
+        report = _model_report(folder)
+        assert len(words) - 2 == report["exported_vocabulary_size"]
+        length = report["sequence_length"]
+        ids = Vocabulary(tuple(words[2:])).encode(tokenize_all(texts), length)
+        from_ids = model.layers[-1].predict(ids, verbose=0)
+        from_text = np.asarray(model(tf.constant(texts)))
+        assert np.abs(from_text - from_ids).max() < 1e-5
+        assert report["raw_text_vs_token_ids_max_abs_diff"] < 1e-5
+
+
+@pytest.mark.slow
+def test_the_vocabulary_extension_is_measured_and_kept_only_if_it_does_not_hurt(
+    frozen_export,
+) -> None:
+    keras = import_keras()
+    report = _model_report(frozen_export)
+    extension = report["vocabulary_extension"]
+    assert extension["limit"] == DEFAULT_EXTENSION and extension["words"] == DEFAULT_EXTENSION
+    with_it, without = extension["test_accuracy_with"], extension["test_accuracy_without"]
+    assert extension["kept"] == (with_it >= without)
+    assert report["test_accuracy"] == (with_it if extension["kept"] else without)
+    model = keras.models.load_model(frozen_export / "model.keras")
+    words = model.get_layer("tokenize").get_vocabulary()[2:]
+    training = report["vocabulary_size"]
+    assert len(words) == training + (extension["words"] if extension["kept"] else 0)
+    if extension["kept"]:  # frozen: the extra rows are exactly the pretrained ones
+        extra = words[training:]
+        matrix = np.asarray(model.layers[-1].get_layer("embedding").embeddings)
+        glove = load_vectors("glove-6b-50d", extra[:200])
+        expected = np.stack([glove.lookup(word)[0] for word in extra[:200]])
+        np.testing.assert_array_equal(matrix[training + 2 : training + 202], expected)
+
+
+def test_extension_words_are_the_most_frequent_unseen_words_with_their_file_rows(
+    shared_data,
+) -> None:
+    source = shared_data / "vectors/glove.6B.50d.first8880.txt"
+    tokens = tokenize_all(load_dataset(EXAMPLES / "customer_reviews.txt").texts)
+    vocabulary = Vocabulary.build(tokens)
+    vectors = load_vectors(str(source), {t for document in tokens for t in document})
+    words, rows = extension_rows(vectors, vocabulary, 300)
+    assert len(words) == 300 and rows.shape == (300, 50)
+    assert not set(words) & set(vocabulary.words)
+    assert all(tokenize(word) == [word] for word in words)  # as the tokeniser writes them
+    in_file: dict[str, np.ndarray] = {}
+    for line in source.read_text(encoding="utf-8").splitlines():
+        word, *values = line.split(" ")
+        in_file.setdefault(word, np.array(values, dtype=np.float32))
+    first_unseen: list[str] = []  # file order, as the tokeniser writes each word
+    seen = set(vocabulary.words)
+    for word in in_file:
+        token = tokenize(word)
+        if len(token) == 1 and token[0] not in seen:
+            seen.add(token[0])
+            first_unseen.append(token[0])
+    assert list(words) == first_unseen[:300]
+    exact = [word for word in words if word in in_file]
+    for word, row in zip(words, rows, strict=True):
+        if word in in_file:
+            np.testing.assert_array_equal(row, in_file[word])
+    assert len(exact) > 290  # the rest are punctuated words, e.g. "n't" -> "nt"
+
+
+def test_the_extended_copy_keeps_every_trained_weight_and_appends_rows() -> None:
+    import_keras()
+    rng = np.random.default_rng(0)
+    matrix = rng.normal(size=(40, 6)).astype(np.float32)
+    config = {"encoder": "pool", "pooling": "mean", "hidden_units": 4}
+    config |= {"dropout": 0.1, "learning_rate": 1e-3}
+    model = build_model(
+        Candidate("fine-tuned", "v"),
+        config,
+        vocabulary_size=40,
+        sequence_length=8,
+        num_classes=3,
+        embedding_matrix=matrix,
+    )
+    extra = rng.normal(size=(25, 6)).astype(np.float32)
+    extended = _with_embedding(model, np.concatenate([matrix, extra]))
+    ids = rng.integers(0, 40, size=(16, 8)).astype(np.int32)
+    np.testing.assert_array_equal(extended.predict(ids, verbose=0), model.predict(ids, verbose=0))
+    rows = np.asarray(extended.get_layer("embedding").embeddings)
+    np.testing.assert_array_equal(rows, np.concatenate([matrix, extra]))
+    assert "Constant" not in json.dumps(extended.get_config())  # no matrix stored as JSON
+
+
+@pytest.mark.slow
+def test_export_retrains_a_finalist_exactly_as_recommend_did(run, tmp_path) -> None:
+    """Exporting the recommended finalist again reproduces the run's own model."""
+    keras = import_keras()
+    import tensorflow as tf
+
+    data, out = run
+    recommended = json.loads((out / "report.json").read_text())["recommendation"]["recommended"]
+    again = tmp_path / "again"
+    result = invoke("export", str(out), "--strategy", recommended, "--out", str(again))
+    assert result.exit_code == 0, result.output
+    assert str(again) in result.output and "test accuracy" in result.output
+    texts = tf.constant(_test_texts(data)[0])
+    first = keras.models.load_model(out / "model/model.keras")(texts)
+    second = keras.models.load_model(again / "model.keras")(texts)
+    assert np.abs(np.asarray(first) - np.asarray(second)).max() < 1e-5
+    assert _model_report(again)["path"] == str(again / "model.keras")
+
+
+@pytest.mark.slow
+def test_export_names_the_finalists_and_spares_other_files(run, tmp_path) -> None:
+    _, out = run
+    line = _one_error_line(invoke("export", str(out), "--strategy", "frozen:other.vec"))
+    assert "'frozen:other.vec' is not a finalist of this run" in line
+    assert "learned" in line and FROZEN in line
+    (tmp_path / "thesis.tex").write_text("precious")
+    line = _one_error_line(invoke("export", str(out), "--strategy", FROZEN, "--out", str(tmp_path)))
+    assert "holds files that are not an exported model (thesis.tex)" in line
+    assert (tmp_path / "thesis.tex").read_text() == "precious"
+
+
+def test_export_of_a_folder_that_is_not_a_run_is_one_line(tmp_path: Path) -> None:
+    line = _one_error_line(invoke("export", str(tmp_path), "--strategy", "learned"))
+    assert "not an embrec run directory (no config.json)" in line
+
+
+def test_missing_tensorflow_under_another_backend_is_one_line(monkeypatch, tmp_path) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "tensorflow" else real(name)
+    )
+    with pytest.raises(
+        UserError,
+        match=r"needs TensorFlow \(trained under jax\)\. Install it \(pip install tensorflow",
+    ):
+        _write_in_subprocess(tmp_path, "jax")
+
+
+def test_the_cli_default_extension_is_the_api_default() -> None:
+    for command in (cli.recommend, cli.export):
+        default = inspect.signature(command).parameters["export_vocab"].default
+        assert default == DEFAULT_EXTENSION
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_a_model_built_under_jax_or_torch_is_wrapped_by_a_tensorflow_subprocess(
+    backend, tmp_path
+) -> None:
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed")
+    script = (
+        "import json, sys, numpy as np\n"
+        "from pathlib import Path\n"
+        "import keras\n"
+        "from recommender.export import export_model\n"
+        "from recommender.models import Candidate, build_model\n"
+        "from recommender.text import Vocabulary, tokenize_all\n"
+        "texts = ['great sound', 'it broke', 'Ünïcode?!', '', 'great, GREAT sound']\n"
+        "vocabulary = Vocabulary.build(tokenize_all(texts[:2]))\n"
+        "config = {'encoder': 'pool', 'pooling': 'mean-max', 'hidden_units': 0,\n"
+        "          'dropout': 0.0, 'learning_rate': 1e-3, 'embedding_dim': 8}\n"
+        "model = build_model(Candidate('learned'), config, vocabulary_size=len(vocabulary),\n"
+        "                    sequence_length=8, num_classes=2, embedding_matrix=None)\n"
+        "exported = export_model(model, vocabulary, 8, ['neg', 'pos'], Path(sys.argv[1]),\n"
+        "                        test_texts=texts, test_labels=np.array([1, 0, 0, 0, 1]))\n"
+        "print(json.dumps([keras.backend.backend(), exported.max_abs_diff]))\n"
+    )
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    used, difference = json.loads(done.stdout.strip().splitlines()[-1])
+    assert used == backend and difference < 1e-5
+    assert (tmp_path / "model.keras").is_file() and (tmp_path / "saved_model").is_dir()
+
+
+# --- embrec predict ----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_predict_writes_a_csv_for_a_table_with_the_top_labels(run, tmp_path) -> None:
+    _, out = run
+    texts = ["great sound, love it", 'it broke, "again", in a day', "", "Ünïcode 😀"]
+    source = tmp_path / "reviews.csv"
+    with open(source, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "review"])
+        writer.writerows([[number, text] for number, text in enumerate(texts)])
+    target = tmp_path / "predictions.csv"
+    args = ["predict", str(out / "model"), "--input", str(source), "--output", str(target)]
+    result = invoke(*args, "--top-k", "2")
+    assert result.exit_code == 0, result.output
+    assert f"4 predictions written to {target}" in result.output
+    rows = _csv_rows(target)
+    assert list(rows[0]) == ["text", "label", "probability", "label_2", "probability_2"]
+    assert [row["text"] for row in rows] == texts
+    for row in rows:
+        assert {row["label"], row["label_2"]} == {"0", "1"}
+        assert float(row["probability"]) >= float(row["probability_2"])
+        assert float(row["probability"]) + float(row["probability_2"]) == pytest.approx(1, abs=2e-6)
+    printed = invoke("predict", str(out / "model"), *texts[:2]).output.strip().splitlines()
+    assert [line.split("\t")[0] for line in printed] == [row["label"] for row in rows[:2]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["predictions.csv", "reviews.csv"]
+
+
+@pytest.mark.slow
+def test_predict_reads_plain_lines_and_jsonl_columns(run, tmp_path) -> None:
+    _, out = run
+    lines = tmp_path / "texts.txt"
+    lines.write_bytes("the zoom is superb\n\nbatterie morte apr\xe8s un jour\n".encode("latin-1"))
+    result = invoke(
+        "predict", str(out / "model"), "--input", str(lines), "--output", str(tmp_path / "a.csv")
+    )
+    assert result.exit_code == 0, result.output
+    rows = _csv_rows(tmp_path / "a.csv")
+    assert [row["text"] for row in rows] == ["the zoom is superb", "batterie morte après un jour"]
+    records = tmp_path / "texts.jsonl"
+    records.write_text('{"said": "works great", "n": 1}\n{"said": "awful", "n": 2}\n')
+    args = ["--input", str(records), "--output", str(tmp_path / "b.csv")]
+    line = _one_error_line(invoke("predict", str(out / "model"), *args))
+    assert "cannot find the text column; the columns are ['said', 'n']" in line
+    result = invoke("predict", str(out / "model"), *args, "--text-column", "said")
+    assert result.exit_code == 0, result.output
+    rows = _csv_rows(tmp_path / "b.csv")
+    assert [row["text"] for row in rows] == ["works great", "awful"]
+
+
+@pytest.mark.slow
+def test_predict_option_mistakes_are_one_line(run, tmp_path) -> None:
+    _, out = run
+    model = str(out / "model")
+    source = tmp_path / "t.txt"
+    source.write_text("fine\n")
+    target = tmp_path / "x.csv"
+    assert "--input and --output go together" in _one_error_line(
+        invoke("predict", model, "--input", str(source))
+    )
+    assert "nothing to classify" in _one_error_line(invoke("predict", model))
+    line = _one_error_line(
+        invoke("predict", model, "--input", str(source), "--output", str(target), "--top-k", "3")
+    )
+    assert "--top-k must be between 1 and the model's 2 classes, got 3" in line
+    assert not target.exists()
