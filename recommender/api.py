@@ -7,10 +7,12 @@ Progress is announced through an optional `events(kind, payload)` callback; noth
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, replace
 from importlib import metadata
 from pathlib import Path
@@ -19,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from recommender import __version__
-from recommender.config import RunConfig, open_run
+from recommender.config import RunConfig, lock_run, open_run
 from recommender.data import Dataset, Splits, load_dataset, split
 from recommender.decide import (
     Recommendation,
@@ -63,6 +65,15 @@ def load_inputs(
     dataset = load_dataset(data, text_column=text_column, label_column=label_column)
     tokens = tokenize_all(dataset.texts)
     needed = {token for document in tokens for token in document}
+    if not needed:
+        column = f" in column '{dataset.text_column}'" if dataset.text_column else ""
+        raise DataError(
+            f"none of the {len(tokens):,} texts{column} has a word: all are empty or punctuation",
+            where=data,
+            fix="pass --text-column NAME with the column that holds the text"
+            if column
+            else "check that the file holds the texts",
+        )
     loaded = tuple(load_vectors(name, needed) for name in vectors)
     names = [v.name for v in loaded]
     if len(set(names)) != len(names):
@@ -103,7 +114,15 @@ def recommend(
     """Profile, search, gather evidence, decide and export; resumes a run with the same options.
 
     `export_vocab` bounds the vocabulary extension of the exported model (see `export_model`);
-    it changes only the export, so it is not part of the run's configuration."""
+    it changes only the export, so it is not part of the run's configuration. The run
+    directory stays locked against other processes until the run ends."""
+    with ExitStack() as run_lock:
+        return _recommend(config, events, export_vocab, run_lock)
+
+
+def _recommend(
+    config: RunConfig, events: Events, export_vocab: int, run_lock: ExitStack
+) -> RunResult:
     from recommender.export import write_model_card
     from recommender.prepare import prepare
     from recommender.report.files import write_reports
@@ -119,8 +138,9 @@ def recommend(
         test_fraction=config.test_fraction,
         validation_fraction=config.validation_fraction,
         seed=config.seed,
+        where=config.data,
     )
-    resumed = open_run(config)  # only once the inputs are known to be usable
+    resumed = run_lock.enter_context(open_run(config))  # once the inputs are known usable
     run_dir = config.run_dir
     events("run", {"dir": str(run_dir), "resumed": resumed})
     data_profile = profile_dataset(  # the run's split: key words and probe see training only
@@ -309,7 +329,20 @@ def export(
 
     `candidate` is its key in report.json's evidence (`learned`, `frozen:glove-6b-50d`, ...). It
     is retrained from the run's config.json and its evidence configuration into
-    RUN_DIR/model-<key> (or `out`), as `recommend()` trains the winner; returns that folder."""
+    RUN_DIR/model-<key> (or `out`), as `recommend()` trains the winner; returns that folder.
+    The run directory stays locked against other processes until the export ends."""
+    with ExitStack() as run_lock:
+        return _export(run_dir, candidate, out, export_vocab, events, run_lock)
+
+
+def _export(
+    run_dir: str | Path,
+    candidate: str,
+    out: str | Path | None,
+    export_vocab: int,
+    events: Events,
+    run_lock: ExitStack,
+) -> Path:
     from collections import Counter
 
     from recommender.export import check_model_dir, write_model_card
@@ -317,6 +350,7 @@ def export(
 
     run = Path(run_dir)
     config, report = _finished_run(run)
+    run_lock.enter_context(lock_run(run))
     entries = {entry["candidate"]: entry for entry in report["evidence"]}
     if candidate not in entries:
         raise UserError(
@@ -468,15 +502,26 @@ def measure_curve(
     def tfidf_accuracy(train_rows: np.ndarray) -> float:
         rows = np.concatenate([train_rows, splits.validation])  # as the yardstick itself is fitted
         tfidf = run_yardsticks(
-            [texts[i] for i in rows], label_ids[rows], [texts[i] for i in splits.test],
-            label_ids[splits.test], len(classes), seed=config.seed,
+            [texts[i] for i in rows],
+            label_ids[rows],
+            [texts[i] for i in splits.test],
+            label_ids[splits.test],
+            len(classes),
+            seed=config.seed,
         )[0]
         return tfidf.accuracy_mean
 
     events("learning_curve", {"total": len(FRACTIONS) * len(evidence)})
     points = measure_learning_curve(
-        evidence, inputs.tokens, inputs.dataset.labels, splits, inputs.vectors, space,
-        seeds=seeds[:2], max_vocabulary=config.max_vocabulary, max_length=config.max_length,
+        evidence,
+        inputs.tokens,
+        inputs.dataset.labels,
+        splits,
+        inputs.vectors,
+        space,
+        seeds=seeds[:2],
+        max_vocabulary=config.max_vocabulary,
+        max_length=config.max_length,
         cache_dir=config.run_dir / "learning_curve",
         yardstick=tfidf_accuracy if config.yardsticks else None,
         on_point=lambda point: events("curve_point", {"point": point}),
@@ -573,6 +618,10 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     found["platform"] = f"{sys.platform}-{platform.machine()}"
+    # TensorFlow's CPU kernels split work by thread count: the same seed on another number of
+    # cores can train a (CNN) model to different weights, so the count is part of the recipe.
+    usable = getattr(os, "sched_getaffinity", None)
+    found["cpus"] = str(len(usable(0)) if usable else os.cpu_count())
     return found
 
 
@@ -627,13 +676,14 @@ def predict_file(
     top_k: int = 1,
     events: Events = _quiet,
 ) -> int:
-    """Classify every text of a file (see `recommender.export.read_texts`) and write a CSV of
+    """Classify every text of a file (see `recommender.data.load_texts`) and write a CSV of
     text, label, probability (and the next `top_k - 1` labels) atomically; returns the count."""
-    from recommender.export import check_top_k, predictions_csv, read_texts
+    from recommender.data import load_texts
+    from recommender.export import check_top_k, predictions_csv
 
     labels, _ = _exported(Path(model_dir))
     check_top_k(top_k, len(labels))
-    texts = read_texts(Path(input_path), text_column)
+    texts = load_texts(Path(input_path), text_column)
     events("predict", {"total": len(texts)})
     labels, probabilities = predict(
         model_dir, texts, on_batch=lambda count: events("predicted", {"count": count})

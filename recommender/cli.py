@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -148,13 +149,12 @@ def recommend(
             yardsticks=yardsticks,
             learning_curve=learning_curve,
         )
-        result = run_recommend(
-            config, ProgressEvents(Console(), quiet=quiet), export_vocab=export_vocab
-        )
+        with ProgressEvents(Console(), quiet=quiet) as events:
+            result = run_recommend(config, events, export_vocab=export_vocab)
         if quiet:
             typer.echo(headline(result.report))
 
-    hint = " ".join(["embrec", *sys.argv[1:]]) if out else None
+    hint = shlex.join(["embrec", *sys.argv[1:]]) if out else None
     _run(action, debug, resume_hint=hint or f"the same command with --out {run_dir}")
 
 
@@ -239,9 +239,10 @@ def export(
         from recommender.report.console import ProgressEvents
 
         _load_keras()
-        model_dir = run_export(
-            run_dir, strategy, out=out, export_vocab=export_vocab, events=ProgressEvents(Console())
-        )
+        with ProgressEvents(Console()) as events:
+            model_dir = run_export(
+                run_dir, strategy, out=out, export_vocab=export_vocab, events=events
+            )
         model = json.loads((model_dir / "report.json").read_text())["model"]
         typer.echo(
             f"{model_dir}: test accuracy {model['test_accuracy'] * 100:.1f}% from raw strings; "

@@ -4,14 +4,18 @@ the run can be resumed or reproduced."""
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from recommender.errors import ConfigError
-from recommender.files import write_json
+from recommender.files import TEMPORARY_SUFFIX, write_json
 
 CONFIG_FILE = "config.json"
+LOCK_FILE = ".lock"
 
 
 @dataclass(frozen=True)
@@ -76,36 +80,110 @@ class RunConfig:
         write_json(self.run_dir / CONFIG_FILE, self.to_dict())
 
 
-def open_run(config: RunConfig) -> bool:
-    """Prepare the run directory. True when it resumes an earlier run with the same options;
-    a directory holding a different run (or other files) is refused, never overwritten."""
+@contextmanager
+def open_run(config: RunConfig) -> Iterator[bool]:
+    """Prepare the run directory and hold its lock (see `lock_run`) until the block ends. Yields
+    True when it resumes an earlier run with the same options; a directory holding a different
+    run (or other files) is refused, never overwritten."""
     directory = config.run_dir
     saved_path = directory / CONFIG_FILE
     if saved_path.exists():
-        try:
-            saved = RunConfig.from_dict(json.loads(saved_path.read_text()))
-        except (ValueError, KeyError, TypeError):
-            raise ConfigError(
-                "holds a config.json that is not an embrec run configuration",
-                where=str(directory),
-                fix="pass a new --out directory",
-            ) from None
-        if replace(saved, out=config.out) != config:
-            changed = [
-                f.name for f in fields(config) if getattr(saved, f.name) != getattr(config, f.name)
-            ]
-            raise ConfigError(
-                f"holds another run (its options differ in: {', '.join(changed)})",
-                where=str(directory),
-                fix="pass a new --out directory, or the same options to resume that run",
-            )
-        return True
-    if directory.exists() and any(directory.iterdir()):
+        _check_same_run(config, saved_path)  # refuse another run without touching its folder
+    elif directory.exists() and (not directory.is_dir() or any(_foreign(directory))):
         raise ConfigError(
             "exists and is not an embrec run directory",
             where=str(directory),
             fix="pass a new or empty --out directory",
         )
-    directory.mkdir(parents=True, exist_ok=True)
-    config.save()
-    return False
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(
+            f"cannot create the run directory ({error.strerror})",
+            where=str(directory),
+            fix="pass an --out directory you can write to",
+        ) from None
+    with lock_run(directory):
+        resumed = saved_path.exists()  # again under the lock: another process may have won
+        if resumed:
+            _check_same_run(config, saved_path)
+            _remove_temporary_files(directory)
+        else:
+            config.save()
+        yield resumed
+
+
+@contextmanager
+def lock_run(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on RUN/.lock so that a second embrec process on the same run
+    directory is refused instead of interleaving its writes. The kernel drops the lock when the
+    holder dies (even by kill -9), so a leftover lock file never blocks a resume."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: run unlocked
+        yield
+        return
+    try:
+        handle = open(directory / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115
+    except OSError as error:
+        raise ConfigError(
+            f"cannot write in the run directory ({error.strerror})",
+            where=str(directory),
+            fix="pass an --out directory you can write to",
+        ) from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise ConfigError(
+                f"another embrec process (pid {holder}) is using {directory}",
+                fix="wait for it or pass another --out",
+            ) from None
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _foreign(directory: Path) -> Iterator[Path]:
+    """Entries that embrec did not leave there (its lock file and temporary files are its own)."""
+    return (p for p in directory.iterdir() if p.name != LOCK_FILE and not _is_temporary(p))
+
+
+def _is_temporary(path: Path) -> bool:
+    return path.name.startswith(".") and path.name.endswith(TEMPORARY_SUFFIX) and path.is_file()
+
+
+def _remove_temporary_files(directory: Path) -> None:
+    """Temporary files of a write that a killed process never finished (under the lock, no
+    other process is writing): never read, so only tidied away."""
+    for path in directory.rglob(f".*{TEMPORARY_SUFFIX}"):
+        if _is_temporary(path):
+            path.unlink(missing_ok=True)
+
+
+def _check_same_run(config: RunConfig, saved_path: Path) -> None:
+    """Resume only a run with exactly these options."""
+    directory = config.run_dir
+    try:
+        saved = RunConfig.from_dict(json.loads(saved_path.read_text()))
+    except (ValueError, KeyError, TypeError):
+        raise ConfigError(
+            "holds a config.json that is not an embrec run configuration",
+            where=str(directory),
+            fix="pass a new --out directory",
+        ) from None
+    if replace(saved, out=config.out) != config:
+        changed = [
+            f.name for f in fields(config) if getattr(saved, f.name) != getattr(config, f.name)
+        ]
+        raise ConfigError(
+            f"holds another run (its options differ in: {', '.join(changed)})",
+            where=str(directory),
+            fix="pass a new --out directory, or the same options to resume that run",
+        )

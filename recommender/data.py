@@ -132,8 +132,10 @@ def split(
     test_fraction: float = 0.2,
     validation_fraction: float = 0.1,
     seed: int = 0,
+    where: str | None = None,
 ) -> Splits:
-    """Stratified, reproducible train/validation/test indices, at least one of each per class."""
+    """Stratified, reproducible train/validation/test indices, at least one of each per class;
+    `where` (the data's path) locates the error about a class too small to split."""
     if not (0 < test_fraction < 1 and 0 < validation_fraction < 1):
         raise ConfigError(
             f"test and validation fractions must be between 0 and 1, got {test_fraction} "
@@ -150,6 +152,7 @@ def split(
         if count < 3:
             raise DataError(
                 f"class '{name}' has only {count} example{'s' if count != 1 else ''}",
+                where=where,
                 fix="every class needs at least 3 examples (one each for training, validation "
                 "and test); add examples or remove the class",
             )
@@ -188,14 +191,14 @@ def _finish(read: _Read, source: str) -> Dataset:
     column = f" in column '{read.label_column}'" if read.label_column else ""
     if not labels:
         raise DataError(
-            f"every label{column} is empty",
+            f"every label{column} is empty or NaN",
             where=source,
             fix=f"check the label column or {_COLUMN_FIX}" if column else ACCEPTED,
         )
     dropped = len(read.labels) - len(labels)
     if dropped:
         read.warnings.append(
-            f"dropped {dropped} row{'s' if dropped != 1 else ''} with an empty label"
+            f"dropped {dropped} row{'s' if dropped != 1 else ''} with an empty or NaN label"
         )
     classes = sorted(set(labels))
     if len(classes) < 2:
@@ -222,40 +225,92 @@ def _is_missing(value: object) -> bool:
 
 def _label_name(value: object) -> str:
     """A label as a stripped string; integral floats (ints with gaps, in pandas) lose the '.0'."""
-    if _is_missing(value):
-        return ""
+    if _is_missing(value) or (isinstance(value, str) and value.strip().lower() == "nan"):
+        return ""  # "nan": a missing value that went through str() before it was saved
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
 
 
 def _read_text(path: Path, source: str) -> tuple[str, str, list[str]]:
-    """Decode a file as UTF-8, else cp1252, else Latin-1 (which never fails), with a warning."""
+    """Decode a file as UTF-8; lines that are not UTF-8 as cp1252, else Latin-1 (which never
+    fails), with a warning. Line by line, so one pasted cp1252 line does not turn every UTF-8
+    'café' of the file into 'cafÃ©'."""
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise DataError(f"cannot read the file ({exc.strerror})", where=source) from exc
-    if b"\x00" in data[:8192]:
         raise DataError(
-            "does not look like a text data file (it contains NUL bytes)",
+            f"cannot read the file ({exc.strerror})",
             where=source,
-            fix=f"save it as UTF-8 text; {ACCEPTED}",
-        )
+            fix="check that it is readable (chmod +r), or pass another file",
+        ) from exc
+    _check_no_nul(data, source)
     data = data.removeprefix(_UTF8_BOM)
     try:
         return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError as exc:
         bad_line = data.count(b"\n", 0, exc.start) + 1
+    lines = data.split(b"\n")
+    decoded = [_decoded_or_none(line) for line in lines]
+    foreign = [line for line, utf8 in zip(lines, decoded, strict=True) if utf8 is None]
+    cp1252 = _decoded_or_none(b"\n".join(foreign), "cp1252") is not None
+    encoding = "cp1252" if cp1252 else "latin-1"
+    text = "\n".join(
+        line.decode(encoding) if utf8 is None else utf8
+        for line, utf8 in zip(lines, decoded, strict=True)
+    )
+    first = f"first at line {bad_line}"
+    if all(utf8 is None or utf8.isascii() for utf8 in decoded):
+        return text, encoding, [f"decoded as {encoding}: not valid UTF-8 ({first})"]
+    plural = "s" if len(foreign) != 1 else ""
+    return (
+        text,
+        f"utf-8+{encoding}",
+        [
+            f"mixed encodings: {len(foreign):,} line{plural} not valid UTF-8 decoded as "
+            f"{encoding} ({first}), the other lines as UTF-8"
+        ],
+    )
+
+
+def _decoded_or_none(data: bytes, encoding: str = "utf-8") -> str | None:
+    """`data` decoded, or None where it is not valid in that encoding."""
     try:
-        text, encoding = data.decode("cp1252"), "cp1252"
+        return data.decode(encoding)
     except UnicodeDecodeError:
-        text, encoding = data.decode("latin-1"), "latin-1"
-    return text, encoding, [f"decoded as {encoding}: not valid UTF-8 (first at line {bad_line})"]
+        return None
+
+
+def _check_no_nul(data: bytes, source: str) -> None:
+    """NUL bytes near the start mean a binary (or UTF-16) file; later, a corrupted one. Either
+    way the text is not what the user thinks it is, so say where rather than train on it."""
+    position = data.find(b"\x00")
+    if position < 0:
+        return
+    if position < 8192:
+        utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+        raise DataError(
+            "does not look like a text data file (it contains NUL bytes)",
+            where=source,
+            fix="it is UTF-16: save it as UTF-8 (iconv -f UTF-16 -t UTF-8)"
+            if utf16
+            else f"save it as UTF-8 text; {ACCEPTED}",
+        )
+    line = data.count(b"\n", 0, position) + 1
+    column = position - data.rfind(b"\n", 0, position)
+    raise DataError(
+        f"a NUL byte in column {column:,}: the file is damaged or partly binary",
+        where=f"{source}:{line}",
+        fix="delete the NUL bytes (tr -d '\\000' < FILE > FIXED) or export the data again",
+    )
 
 
 def _split_lines(text: str) -> list[tuple[int, str]]:
-    """Non-blank lines with their 1-based numbers; split on '\\n' only, as Latin-1 text may hold
-    0x85 (NEL), which str.splitlines() would treat as a line break."""
+    """Non-blank lines with their 1-based numbers; split on '\\n' only (or on '\\r' when there is
+    no '\\n'), as Latin-1 text may hold 0x85 (NEL), which str.splitlines() would treat as a line
+    break."""
+    if "\n" not in text:  # classic Mac OS line ends
+        text = text.replace("\r", "\n")
     lines = (line.removesuffix("\r") for line in text.split("\n"))
     return [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
 
@@ -290,6 +345,9 @@ def _not_labelled_lines(labels: list[object], texts: list[object]) -> str | None
     """
     counts = Counter(labels)
     once = sum(1 for count in counts.values() if count == 1)
+    if len(labels) == 1:
+        length = len(str(labels[0])) + 1 + len(str(texts[0]))
+        return f"the file is a single line of {length:,} characters, with no line breaks"
     if len(counts) == 1:
         return f"every line starts with '{labels[0]}'"
     if not any(texts):
@@ -375,7 +433,7 @@ def _read_csv(text: str, fmt: str, source: str) -> pd.DataFrame:
     try:
         with catch_warnings():
             simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(
+            frame = pd.read_csv(
                 io.StringIO(text),
                 sep="," if fmt == "csv" else "\t",
                 quoting=csv.QUOTE_MINIMAL if fmt == "csv" else csv.QUOTE_NONE,
@@ -391,10 +449,96 @@ def _read_csv(text: str, fmt: str, source: str) -> pd.DataFrame:
             f"cannot parse the {fmt.upper()}: {message}", where=source, fix=fix
         ) from exc
     except pd.errors.ParserError as exc:
-        message = " ".join(str(exc).replace("Error tokenizing data. C error:", "").split())
-        line = re.search(r"\bline (\d+)", message)
-        where = f"{source}:{line.group(1)}" if line else source
+        message, line = _parser_problem(str(exc), text, fmt)
+        where = f"{source}:{line}" if line else source
         raise DataError(f"cannot parse the {fmt.upper()}: {message}", where=where, fix=fix) from exc
+    if fmt == "csv":
+        _check_swallowed_rows(frame, text, source)
+    return frame
+
+
+def _parser_problem(error: str, text: str, fmt: str) -> tuple[str, int | None]:
+    """pandas' parser error in words, with the file line it is on: pandas counts records (a
+    quoted field may span lines), so its 'row N' and 'line N' are not lines of the file."""
+    message = " ".join(error.replace("Error tokenizing data. C error:", "").split())
+    unclosed = re.fullmatch(r"EOF inside string starting at row (\d+)", message)
+    fields = re.fullmatch(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    starts = _record_lines(text, fmt)
+    if unclosed and int(unclosed.group(1)) < len(starts):
+        line = starts[int(unclosed.group(1))][0]
+        return "a quote opened on this line is never closed", line
+    if fields and int(fields.group(2)) - 1 < len(starts):
+        line = starts[int(fields.group(2)) - 1][0]
+        expected, seen = fields.group(1), fields.group(3)
+        return f"this line has {seen} fields, the header {expected}", line
+    return message, None
+
+
+def _record_lines(text: str, fmt: str) -> list[tuple[int, bool]]:
+    """(first line, is blank) of each record, header included, as the CSV parser reads them;
+    only for locating problems, so it stops quietly where Python's csv module gives up."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text) + 1))
+    records: list[tuple[int, bool]] = []
+    reader = csv.reader(
+        io.StringIO(text, newline=""),
+        delimiter="," if fmt == "csv" else "\t",
+        quoting=csv.QUOTE_MINIMAL if fmt == "csv" else csv.QUOTE_NONE,
+    )
+    try:
+        line = 1
+        for record in reader:
+            records.append((line, not record))
+            line = reader.line_num + 1
+    except csv.Error:
+        pass
+    finally:
+        csv.field_size_limit(limit)
+    return records
+
+
+def _check_swallowed_rows(frame: pd.DataFrame, text: str, source: str) -> None:
+    """A stray quote makes the parser read on, across line ends, up to the next quote: the rows
+    in between become part of one field and are lost without an error. Refuse such a file."""
+    found = _row_inside_a_field(frame)
+    if found is None:
+        return
+    row, line, span = found
+    data_rows = [start for start, blank in _record_lines(text, "csv")[1:] if not blank]
+    start = data_rows[row] if row < len(data_rows) else None
+    at = f"line {start + 1}" if start is not None else "its second line"
+    raise DataError(
+        f"a quoted field runs on over {span} lines, and {at} ({line[:60]!r}) looks like a row "
+        "of its own: a quote is not closed where it should be",
+        where=source if start is None else f"{source}:{start}",
+        fix='close the quote (a quote inside a quoted field is written twice: ""); if the texts '
+        "really hold such lines, save the data as JSONL",
+    )
+
+
+def _row_inside_a_field(frame: pd.DataFrame) -> tuple[int, str, int] | None:
+    """(row, its second line, lines in it) of the first multi-line field whose lines after the
+    first read as rows of the file (a known value of a few-valued column, such as the label, in
+    its place), else None. All of them but the last, which holds the rest of the row that closed
+    the quote; not just one, as a text may well hold a line like "1,500 km"."""
+    columns = list(frame.columns)
+    few = max(2, min(100, len(frame) // 2))
+    known = [(i, set(frame[c])) for i, c in enumerate(columns) if frame[c].nunique() <= few]
+
+    def row_like(line: str) -> bool:
+        parts = line.split(",")
+        return len(parts) >= len(columns) and any(
+            (parts[-1] if i == len(columns) - 1 else parts[i]) in values for i, values in known
+        )
+
+    for name in columns if known else ():
+        multiline = frame[name].str.contains("\n", regex=False).to_numpy(dtype=bool)
+        for row in np.flatnonzero(multiline):
+            lines = frame[name].iat[row].split("\n")
+            rows = [row_like(line) for line in lines[1:]]
+            if all(rows[:-1]) and any(rows):
+                return int(row), lines[1], len(lines)
+    return None
 
 
 def _read_jsonl(text: str, source: str) -> pd.DataFrame:
@@ -448,6 +592,8 @@ def _from_frame(
     if fmt in ("parquet", "jsonl"):
         _check_text_values(texts, text_name, source)
     labels = frame[label_name].tolist()
+    if fmt in ("parquet", "jsonl"):
+        _check_label_values(labels, label_name, source)
     return _Read(texts, labels, fmt, encoding, text_name, label_name, warnings)
 
 
@@ -503,3 +649,46 @@ def _check_text_values(texts: list[object], column: str, source: str) -> None:
                 where=source,
                 fix=f"{_COLUMN_FIX} naming the column with the text",
             )
+
+
+def _check_label_values(labels: list[object], column: str, source: str) -> None:
+    """One label per row, a name or a number: a list (multi-label data) or a nested object
+    would otherwise become a class named after its printed form."""
+    for value in labels:
+        if not _is_missing(value) and not isinstance(value, str | int | float):
+            raise DataError(
+                f"label column '{column}' holds {type(value).__name__} values such as "
+                f"{_short(value)}, not one label per row",
+                where=source,
+                fix="give each row a single label, a name or a number (embrec picks one class "
+                "per document), or pass --label-column NAME",
+            )
+
+
+def _short(value: object) -> str:
+    text = repr(value.tolist() if isinstance(value, np.ndarray) else value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def load_texts(path: Path, text_column: str | None = None) -> list[str]:
+    """Texts to classify: a CSV/TSV/JSONL/Parquet file's text column (by name, or the only
+    column), else one document per non-blank line; decoded as `recommender.data` does."""
+    source = str(path)
+    if not path.is_file():
+        raise DataError("file not found", where=source, fix="pass a file of texts to --input")
+    fmt = _SUFFIX_FORMATS.get(path.suffix.lower(), "lines")
+    if fmt == "lines":
+        return [line for _, line in _split_lines(_read_text(path, source)[0])]
+    frame = _read_table(path, fmt, source)[0]
+    columns = [str(column) for column in frame.columns]
+    frame.columns = columns
+    column = text_column or _column_named(columns, TEXT_NAMES, exclude=None)
+    if column is None and len(columns) == 1:
+        column = columns[0]
+    if column not in columns:
+        raise DataError(
+            f"cannot find the text column; the columns are {columns}",
+            where=source,
+            fix="pass --text-column NAME with a name from that list",
+        )
+    return ["" if _is_missing(value) else str(value) for value in frame[column].tolist()]

@@ -6,7 +6,6 @@ directory, so an interrupted run resumes without retraining what it already meas
 
 from __future__ import annotations
 
-import json
 import math
 import tempfile
 import time
@@ -17,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from recommender.files import write_json
+from recommender.files import read_json, write_json
 from recommender.models import Candidate, parameter_counts
 from recommender.prepare import Prepared
 from recommender.search.optuna_engine import TrialRecord
@@ -177,21 +176,36 @@ def gather_evidence(
         cost: Cost | None = None
         for seed in seeds:
             cache = cache_dir / f"{key.replace(':', '__')}-seed{seed}.json"
-            if cache.exists():
-                saved = json.loads(cache.read_text())
-                run = SeedRun(**{**saved["run"], "predictions": tuple(saved["run"]["predictions"])})
-                cost = cost or (Cost(**saved["cost"]) if saved.get("cost") else None)
+            cached = _cached_run(cache, trial.config)
+            if cached is not None:
+                run, saved_cost = cached
+                cost = cost or saved_cost
             else:
                 run, model = seed_run(Candidate.from_key(key), trial.config, prepared, space, seed)
                 if cost is None:
                     cost = _measure_cost(model, prepared, Candidate.from_key(key))
-                write_json(cache, {"run": asdict(run), "cost": asdict(cost)})
+                write_json(
+                    cache, {"config": trial.config, "run": asdict(run), "cost": asdict(cost)}
+                )
             runs.append(run)
             if on_run is not None:
                 on_run(key, run)
         assert cost is not None
         evidence.append(CandidateEvidence(key, trial.config, tuple(runs), cost))
     return evidence
+
+
+def _cached_run(path: Path, config: dict[str, Any]) -> tuple[SeedRun, Cost | None] | None:
+    """A seed run of this configuration saved by an earlier (interrupted) run; None when missing,
+    unreadable or of another configuration, so such a file is measured again, never trusted."""
+    saved = read_json(path)
+    try:
+        if saved["config"] != config:
+            return None
+        run = SeedRun(**{**saved["run"], "predictions": tuple(saved["run"]["predictions"])})
+        return run, Cost(**saved["cost"]) if saved.get("cost") else None
+    except (TypeError, KeyError, AttributeError):
+        return None
 
 
 def seed_run(

@@ -11,7 +11,6 @@ training never saw (the vocabulary extension), when that does not lower test acc
 from __future__ import annotations
 
 import csv
-import gzip
 import importlib.util
 import io
 import json
@@ -20,17 +19,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
-from recommender.errors import DataError, UserError
+from recommender.errors import UserError
 from recommender.files import write_json, write_text
 from recommender.text import Vocabulary, normalize_word, tokenize_all
-from recommender.vectors import Vectors, load_vectors
+from recommender.vectors import Vectors, load_vectors, source_words
 
 MODEL_FILE = "model.keras"
 SAVED_MODEL_DIR = "saved_model"
@@ -213,7 +212,7 @@ def extension_rows(
     most frequent words of the vectors source, with their pretrained rows."""
     known = set(vocabulary.words)
     tokens: list[str] = []
-    for word in _source_words(vectors):
+    for word in source_words(vectors):
         token = normalize_word(word)
         # a NUL would reach the exported vocabulary as another word (see Vocabulary.build)
         if token is None or token in known or "\x00" in token:
@@ -228,58 +227,6 @@ def extension_rows(
     if not kept:
         return (), np.empty((0, vectors.dim), dtype=np.float32)
     return tuple(t for t, _ in kept), np.stack([row for _, row in kept]).astype(np.float32)
-
-
-def _source_words(vectors: Vectors) -> Iterator[str]:
-    """The source's words in its own order: frequency order for the built-in GloVe and, by
-    convention, for vectors files. Words that are not UTF-8 in a text or binary file are skipped.
-    """
-    fmt, _, packing = vectors.format.partition("+")
-    if fmt == "builtin":
-        import pyarrow.parquet as pq
-
-        from recommender.vectors import _GLOVE_INDEX, _builtin_root
-
-        index = pq.read_table(_builtin_root(vectors.name) / _GLOVE_INDEX, columns=["index"])
-        yield from index.column("index").to_pylist()
-    elif fmt in ("glove-text", "word2vec-text", "word2vec-binary"):
-        with gzip.open(vectors.source) if packing else open(vectors.source, "rb") as f:
-            header = f.readline() if fmt != "glove-text" else b""
-            if fmt == "word2vec-binary":
-                yield from _binary_words(f, *(int(part) for part in header.split()))
-                return
-            for line in f:
-                fields = line.split(maxsplit=1)
-                if fields:
-                    yield from _utf8(fields[0])
-    elif fmt in ("fasttext-bin", "gensim-kv"):
-        from gensim.models import KeyedVectors
-        from gensim.models.fasttext import load_facebook_vectors
-
-        if fmt == "fasttext-bin":
-            loaded = load_facebook_vectors(vectors.source)
-        else:
-            loaded = KeyedVectors.load(vectors.source, mmap="r")
-        yield from getattr(loaded, "wv", loaded).index_to_key
-
-
-def _binary_words(f: IO[bytes], count: int, dim: int) -> Iterator[str]:
-    """The words of word2vec C binary rows (a word, a space, `dim` float32 values)."""
-    for _ in range(count):
-        word = bytearray()
-        while (byte := f.read(1)) not in (b" ", b""):
-            word += byte
-        if not byte:
-            return
-        f.seek(4 * dim, os.SEEK_CUR)
-        yield from _utf8(bytes(word).strip())
-
-
-def _utf8(word: bytes) -> Iterator[str]:
-    try:
-        yield word.decode("utf-8")
-    except UnicodeDecodeError:
-        return
 
 
 def _write_on_tensorflow(
@@ -506,40 +453,6 @@ def predict_texts(
         if on_batch is not None:
             on_batch(len(chunk))
     return np.concatenate(batches)
-
-
-def read_texts(path: Path, text_column: str | None = None) -> list[str]:
-    """Texts to classify: a CSV/TSV/JSONL/Parquet file's text column (by name, or the only
-    column), else one document per non-blank line; decoded as `recommender.data` does."""
-    from recommender.data import (
-        _SUFFIX_FORMATS,
-        TEXT_NAMES,
-        _column_named,
-        _is_missing,
-        _read_table,
-        _read_text,
-        _split_lines,
-    )
-
-    source = str(path)
-    if not path.is_file():
-        raise DataError("file not found", where=source, fix="pass a file of texts to --input")
-    fmt = _SUFFIX_FORMATS.get(path.suffix.lower(), "lines")
-    if fmt == "lines":
-        return [line for _, line in _split_lines(_read_text(path, source)[0])]
-    frame = _read_table(path, fmt, source)[0]
-    columns = [str(column) for column in frame.columns]
-    frame.columns = columns
-    column = text_column or _column_named(columns, TEXT_NAMES, exclude=None)
-    if column is None and len(columns) == 1:
-        column = columns[0]
-    if column not in columns:
-        raise DataError(
-            f"cannot find the text column; the columns are {columns}",
-            where=source,
-            fix="pass --text-column NAME with a name from that list",
-        )
-    return ["" if _is_missing(value) else str(value) for value in frame[column].tolist()]
 
 
 def check_top_k(top_k: int, classes: int) -> None:

@@ -9,7 +9,6 @@ subsets. Each point is cached as JSON, so a resumed run does not retrain it.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -20,7 +19,7 @@ import numpy as np
 
 from recommender.data import Splits
 from recommender.evidence import CandidateEvidence, seed_run
-from recommender.files import write_json
+from recommender.files import read_json, write_json
 from recommender.models import Candidate
 from recommender.prepare import prepare
 from recommender.space import SearchSpace
@@ -79,9 +78,8 @@ def measure_learning_curve(
         prepared = None
         for finalist in finalists:
             cache = cache_dir / f"{finalist.candidate.replace(':', '__')}-{fraction:g}.json"
-            if cache.exists():
-                point = _point_from_json(json.loads(cache.read_text()))
-            else:
+            point = _point_from_json(read_json(cache), finalist.config)
+            if point is None:
                 if prepared is None:  # built once per fraction, shared by the finalists
                     prepared = prepare(
                         tokens,
@@ -98,7 +96,7 @@ def measure_learning_curve(
                     for seed in seeds
                 ]
                 point = CurvePoint(finalist.candidate, fraction, len(rows), tuple(accuracies))
-                write_json(cache, asdict(point))
+                write_json(cache, {**asdict(point), "config": finalist.config})
             points.append(point)
             if on_point is not None:
                 on_point(point)
@@ -117,10 +115,17 @@ def measure_learning_curve(
     return points
 
 
-def _point_from_json(data: dict[str, Any]) -> CurvePoint:
-    return CurvePoint(
-        data["candidate"], data["fraction"], data["documents"], tuple(data["accuracies"])
-    )
+def _point_from_json(data: Any, config: dict[str, Any]) -> CurvePoint | None:
+    """A point of this configuration saved by an earlier run; None when missing, damaged or of
+    another configuration (it is measured again)."""
+    try:
+        if data["config"] != config:
+            return None
+        return CurvePoint(
+            data["candidate"], data["fraction"], data["documents"], tuple(data["accuracies"])
+        )
+    except (TypeError, KeyError):
+        return None
 
 
 def describe_curves(points: Sequence[CurvePoint], recommended: str) -> list[str]:

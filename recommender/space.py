@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -20,6 +21,24 @@ from recommender.errors import ConfigError
 STRATEGIES = ("learned", "frozen", "fine-tuned")
 ENCODERS = ("pool", "cnn")
 BUILTIN_SPACES = ("quick", "default")
+
+# What the models read from a configuration, and what each value must be: a value outside this
+# would fail every trial that draws it, so the space is refused when read.
+_PARAMETERS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "learning_rate": ("a number above 0", lambda v: _is_number(v) and v > 0),
+    "dropout": ("a number from 0 to below 1", lambda v: _is_number(v) and 0 <= v < 1),
+    "pooling": ("'mean', 'max' or 'mean-max'", lambda v: v in ("mean", "max", "mean-max")),
+    "hidden_units": ("a whole number, 0 or more", lambda v: _is_whole(v) and v >= 0),
+    "filters": ("a whole number above 0", lambda v: _is_whole(v) and v > 0),
+    "kernel_sizes": ('widths such as "3,4,5"', lambda v: _are_widths(v)),
+    "embedding_dim": ("a whole number above 0", lambda v: _is_whole(v) and v > 0),
+}
+# Which parameters each encoder and strategy needs, from any scope that applies to it.
+_REQUIRED = {
+    "pool": ("learning_rate", "dropout", "pooling"),
+    "cnn": ("learning_rate", "dropout", "filters", "kernel_sizes"),
+    "learned": ("embedding_dim",),
+}
 
 _SEARCH_KEYS = {
     "trials_per_strategy": int,
@@ -156,7 +175,7 @@ def parse_space(text: str, source: str) -> SearchSpace:
     strategy_tables = _table(raw.get("strategy", {}), f"{source} -> strategy")
     _names(list(encoder_tables), ENCODERS, f"{source} -> encoder")
     _names(list(strategy_tables), STRATEGIES, f"{source} -> strategy")
-    return SearchSpace(
+    space = SearchSpace(
         name=Path(source).stem,
         trials_per_strategy=search["trials_per_strategy"],
         max_epochs=search["max_epochs"],
@@ -174,6 +193,29 @@ def parse_space(text: str, source: str) -> SearchSpace:
             for name, table in strategy_tables.items()
         },
     )
+    _check_required(space, source)
+    return space
+
+
+def _check_required(space: SearchSpace, source: str) -> None:
+    """Every encoder and strategy searched gets every parameter its model needs."""
+    for encoder in space.encoders:
+        for strategy in space.strategies:
+            params = (
+                *space.common,
+                *space.encoder_params.get(encoder, ()),
+                *space.strategy_params.get(strategy, ()),
+            )
+            given = {param.name for param in params}
+            for table, name in [(f"encoder.{encoder}", n) for n in _REQUIRED[encoder]] + [
+                (f"strategy.{strategy}", n) for n in _REQUIRED.get(strategy, ())
+            ]:
+                if name not in given:
+                    raise ConfigError(
+                        f"no '{name}' for the {encoder} encoder with the {strategy} strategy",
+                        where=source,
+                        fix=f"add {name} = {{ ... }} to [common] or [{table}]",
+                    )
 
 
 def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
@@ -212,6 +254,12 @@ def _params(table: Any, where: str) -> tuple[Param, ...]:
 
 
 def _param(name: str, spec: Any, where: str) -> Param:
+    if name not in _PARAMETERS:
+        raise ConfigError(
+            "unknown parameter",
+            where=where,
+            fix=f"the parameters are {', '.join(sorted(_PARAMETERS))}",
+        )
     if not isinstance(spec, dict):
         raise ConfigError(
             f"must be a table like {{ low = 1, high = 2 }} or {{ choices = [...] }}, got {spec!r}",
@@ -223,7 +271,7 @@ def _param(name: str, spec: Any, where: str) -> Param:
         choices = spec["choices"]
         if not isinstance(choices, list) or not choices:
             raise ConfigError("choices must be a non-empty list", where=where, fix="list values")
-        return Param(name, "choice", choices=tuple(choices))
+        return _checked(Param(name, "choice", choices=tuple(choices)), choices, where)
     _check_keys(spec, {"low", "high", "log"}, where)
     if "low" not in spec or "high" not in spec:
         raise ConfigError("needs both 'low' and 'high', or 'choices'", where=where, fix="add them")
@@ -250,4 +298,30 @@ def _param(name: str, spec: Any, where: str) -> Param:
     if any(isinstance(v, float) and not math.isfinite(v) for v in numbers):
         raise ConfigError("low and high must be finite", where=where, fix="use finite numbers")
     kind = "int" if isinstance(low, int) and isinstance(high, int) else "float"
-    return Param(name, kind, low=low, high=high, log=log)
+    return _checked(Param(name, kind, low=low, high=high, log=log), [low, high], where)
+
+
+def _checked(param: Param, values: list[Any], where: str) -> Param:
+    """`param`, once every choice (or both ends of its range) is a value its model can use."""
+    description, valid = _PARAMETERS[param.name]
+    for value in values:
+        if not valid(value):
+            raise ConfigError(
+                f"{value!r} is not {description}", where=where, fix="correct the value"
+            )
+    return param
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_whole(value: Any) -> bool:
+    return _is_number(value) and float(value).is_integer()
+
+
+def _are_widths(value: Any) -> bool:
+    """'3,4,5' (or one width): what `models.kernel_widths` reads."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return False
+    return all(part.strip().isdigit() and int(part) > 0 for part in str(value).split(","))

@@ -24,7 +24,7 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, NamedTuple
@@ -311,7 +311,8 @@ def _from_cache(meta: dict, matrix: np.ndarray, key: str, source: str) -> Vector
         raise ValueError("non-finite values")
     return Vectors(
         name=str(meta["name"]),
-        source=source,
+        # the same `source` as a fresh read gives ("builtin:NAME" for a built-in name)
+        source=f"builtin:{source}" if meta["format"] == "builtin" else source,
         format=str(meta["format"]),
         dim=int(dim),
         vocabulary_size=int(meta["vocabulary_size"]),
@@ -438,6 +439,13 @@ def _detect(path: Path, source: str) -> _Layout:
             body = f.read(_SNIFF)
             fmt = "word2vec-binary" if body.translate(None, _TEXT_BYTES) else "word2vec-text"
             return _Layout(fmt, count, dim, compressed)
+    if len(first) == _MAX_LINE and not first.endswith(b"\n"):
+        raise VectorsError(
+            "line 1 is longer than 1 MiB (read as GloVe text (no header line)); no row of a "
+            "vectors file is that long",
+            where=f"{source}:1",
+            fix=f"Pass the vectors file, not the dataset, or a built-in name ({_BUILTINS})",
+        )
     dim = _count_values(first.split(), None)
     if dim == 0:
         raise _not_vectors(source)
@@ -902,3 +910,53 @@ def _refuse_supervised(path: Path, source: str, layout: _Layout) -> None:
             where=source,
             fix="Pass an unsupervised fastText model (skipgram or cbow) or its .vec file",
         )
+
+
+def source_words(vectors: Vectors) -> Iterator[str]:
+    """The source's words in its own order: frequency order for the built-in GloVe and, by
+    convention, for vectors files. Words that are not UTF-8 in a text or binary file are skipped.
+    """
+    fmt, _, packing = vectors.format.partition("+")
+    if fmt == "builtin":
+        import pyarrow.parquet as pq
+
+        index = pq.read_table(_builtin_root(vectors.name) / _GLOVE_INDEX, columns=["index"])
+        yield from index.column("index").to_pylist()
+    elif fmt in ("glove-text", "word2vec-text", "word2vec-binary"):
+        with gzip.open(vectors.source) if packing else open(vectors.source, "rb") as f:
+            header = f.readline() if fmt != "glove-text" else b""
+            if fmt == "word2vec-binary":
+                yield from _binary_words(f, *(int(part) for part in header.split()))
+                return
+            for line in f:
+                fields = line.split(maxsplit=1)
+                if fields:
+                    yield from _utf8(fields[0])
+    elif fmt in ("fasttext-bin", "gensim-kv"):
+        from gensim.models import KeyedVectors
+        from gensim.models.fasttext import load_facebook_vectors
+
+        if fmt == "fasttext-bin":
+            loaded = load_facebook_vectors(vectors.source)
+        else:
+            loaded = KeyedVectors.load(vectors.source, mmap="r")
+        yield from getattr(loaded, "wv", loaded).index_to_key
+
+
+def _binary_words(f: IO[bytes], count: int, dim: int) -> Iterator[str]:
+    """The words of word2vec C binary rows (a word, a space, `dim` float32 values)."""
+    for _ in range(count):
+        word = bytearray()
+        while (byte := f.read(1)) not in (b" ", b""):
+            word += byte
+        if not byte:
+            return
+        f.seek(4 * dim, os.SEEK_CUR)
+        yield from _utf8(bytes(word).strip())
+
+
+def _utf8(word: bytes) -> Iterator[str]:
+    try:
+        yield word.decode("utf-8")
+    except UnicodeDecodeError:
+        return

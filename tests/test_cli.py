@@ -29,7 +29,17 @@ def finished_run(tmp_path_factory):
     data = write_reviews_sample(EXAMPLES / "customer_reviews.txt", folder / "reviews.txt")
     space = write_tiny_space(folder)
     out = folder / "out"
-    args = [str(data), "--space", str(space), "--seeds", "2", "--out", str(out)]
+    # the learning curve has its own tests (test_report.py); here it would only add minutes
+    args = [
+        str(data),
+        "--space",
+        str(space),
+        "--seeds",
+        "2",
+        "--no-learning-curve",
+        "--out",
+        str(out),
+    ]
     result = invoke("recommend", *args)
     assert result.exit_code == 0, result.output
     return data, out, args, result.output

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -107,7 +111,7 @@ def test_fasttext_keeps_the_first_of_several_labels(tmp_path: Path) -> None:
     assert data.labels == ("pos", "neg")
     assert data.texts == ("great fun", "dull")
     assert any("several labels" in warning for warning in data.warnings)
-    assert "dropped 1 row with an empty label" in data.warnings
+    assert "dropped 1 row with an empty or NaN label" in data.warnings
 
 
 def test_csv_multiline_quoted_fields_and_na_stays_text(tmp_path: Path) -> None:
@@ -150,7 +154,7 @@ def test_jsonl_types_and_missing_labels(tmp_path: Path) -> None:
     assert data.format == "jsonl"
     assert data.labels == ("1", "0", "1")
     assert data.texts == ("fine", "", "ok")
-    assert "dropped 2 rows with an empty label" in data.warnings
+    assert "dropped 2 rows with an empty or NaN label" in data.warnings
 
 
 def test_parquet_integer_labels(tmp_path: Path) -> None:
@@ -302,6 +306,69 @@ def test_any_unicode_lines_load_or_fail_cleanly(
         return
     assert len(data.texts) == len(data.labels) >= 2
     assert all(label.strip() for label in data.labels)
+
+
+_FILE_LIKE = st.text(alphabet='ab ,;"\t\n\r\x85é\x00{}:[]1', max_size=200).map(str.encode)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    content=st.binary(max_size=400) | _FILE_LIKE,
+    suffix=st.sampled_from([".csv", ".tsv", ".jsonl", ".txt", ".parquet"]),
+)
+def test_any_bytes_in_any_format_load_or_fail_cleanly(content: bytes, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"data{suffix}"
+        path.write_bytes(content)
+        try:
+            data = load_dataset(path)
+        except DataError as error:
+            assert "\n" not in str(error)
+            return
+    assert len(data.texts) == len(data.labels) and len(data.classes) >= 2
+    assert not any("\x00" in text for text in data.texts)
+
+
+_ANY_TEXT = st.text(
+    st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=40
+)
+_LABEL = (
+    st.text("abcxyz019 -_é", min_size=1, max_size=6)
+    .map(str.strip)
+    .filter(lambda label: label and label.lower() != "nan")
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(st.tuples(_ANY_TEXT, _LABEL), min_size=2, max_size=15).filter(
+        lambda rows: len({label for _, label in rows}) >= 2
+    ),
+    fmt=st.sampled_from(["csv", "jsonl"]),
+)
+def test_a_dataset_written_as_csv_or_jsonl_reads_back_the_same(
+    rows: list[tuple[str, str]], fmt: str
+) -> None:
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)  # "\r\n" line ends: fields holding "\r" get quoted too
+        writer.writerows([("text", "label"), *rows])
+        content = buffer.getvalue()
+    else:
+        lines = [json.dumps({"text": t, "label": label}, ensure_ascii=False) for t, label in rows]
+        content = "\n".join(lines)
+    with tempfile.TemporaryDirectory() as folder:
+        data = load_dataset(write(Path(folder) / f"data.{fmt}", content))
+    assert data.texts == tuple(text for text, _ in rows)
+    assert data.labels == tuple(label for _, label in rows)
+    assert (data.text_column, data.label_column, data.encoding) == ("text", "label", "utf-8")
+
+
+def test_mixed_encodings_decode_each_line_on_its_own(tmp_path: Path) -> None:
+    content = "label,text\npos,café\n".encode() + "neg,caf\xe9\n".encode("cp1252")
+    data = load_dataset(write(tmp_path / "d.csv", content))
+    assert data.texts == ("café", "café")
+    assert data.encoding == "utf-8+cp1252"
 
 
 # --- split ------------------------------------------------------------------------------------

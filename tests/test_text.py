@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recommender.backend import import_keras
-from recommender.text import Vocabulary, tokenize
+from recommender.text import Vocabulary, normalize_word, tokenize
 
 AWKWARD_TEXTS = [
     "Hello, World! It's  ÉCOLE café\u00a0nbsp\x85nel tab\there",
@@ -76,3 +76,26 @@ def test_encode_pads_and_truncates_keeping_the_first_tokens() -> None:
 def test_max_size_keeps_the_most_frequent_words() -> None:
     vocabulary = Vocabulary.build([["x", "y", "y", "z", "z", "z"]], max_size=2)
     assert vocabulary.words == ("z", "y")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_tokenize_is_idempotent_on_its_own_output(text: str) -> None:
+    tokens = tokenize(text)
+    assert tokenize(" ".join(tokens)) == tokens
+    assert all(normalize_word(token) == token for token in tokens)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=30), max_size=8), st.integers(1, 12))
+def test_encoded_ids_map_back_to_their_words(texts: list[str], length: int) -> None:
+    tokens = [tokenize(text) for text in texts]
+    vocabulary = Vocabulary.build(tokens)
+    ids = vocabulary.encode(tokens, length)
+    assert ids.shape == (len(texts), length) and ids.min(initial=0) >= 0
+    assert ids.max(initial=0) < len(vocabulary)
+    for row, document in zip(ids, tokens, strict=True):
+        kept = document[:length]
+        expected = [token if "\x00" not in token else "[UNK]" for token in kept]
+        names = ["[UNK]" if i == 1 else vocabulary.words[i - 2] for i in row[: len(kept)]]
+        assert names == expected and not row[len(kept) :].any()

@@ -732,3 +732,12 @@ def test_a_bad_value_among_thousands_of_needed_rows_names_its_line(
     words = [line.split(b" ", 1)[0].decode() for line in lines if line]
     with pytest.raises(VectorsError, match=pattern):
         load_vectors(path, words, cache=False)
+
+
+def test_a_cache_hit_describes_its_source_as_a_fresh_read_does() -> None:
+    fresh = load_vectors("glove-6b-50d", ["the", "film"], cache=False)
+    load_vectors("glove-6b-50d", ["the", "film"])  # writes the entry if it is not there yet
+    cached = load_vectors("glove-6b-50d", ["the", "film"])
+    assert cached.cache_hit
+    assert (cached.name, cached.source, cached.format) == (fresh.name, fresh.source, fresh.format)
+    np.testing.assert_array_equal(cached.lookup("film")[0], fresh.lookup("film")[0])

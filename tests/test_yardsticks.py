@@ -81,6 +81,7 @@ def test_report_names_the_yardstick_when_it_beats_the_winner_on_mr(
             str(space),
             "--seeds",
             "2",
+            "--no-learning-curve",
             "--out",
             str(out),
         ],

@@ -191,13 +191,22 @@ def render_summary(console: Console, report: dict[str, Any]) -> None:
 
 
 class ProgressEvents:
-    """Turns the API's events into a live rich display; `quiet` prints nothing at all."""
+    """Turns the API's events into a live rich display; `quiet` prints nothing at all.
+
+    Use it as a context manager: the live display is stopped however the block ends (an error,
+    Ctrl-C), so the terminal gets its cursor back and the last message is not overdrawn."""
 
     def __init__(self, console: Console, quiet: bool = False) -> None:
         self.console = console
         self.quiet = quiet
         self.progress: Progress | None = None
         self.task: Any = None
+
+    def __enter__(self) -> ProgressEvents:
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self._stop()
 
     def __call__(self, kind: str, payload: dict[str, Any]) -> None:
         if self.quiet:

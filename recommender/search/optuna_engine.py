@@ -3,14 +3,17 @@
 Candidates take turns (round-robin), so an interrupted or time-limited search always leaves
 every strategy with the same number of trials. Each trial's sampler is seeded from the run
 seed, the candidate and the trial number, so a resumed search samples what an uninterrupted
-one would have.
+one would have, and trains it with the same seed.
 """
 
 from __future__ import annotations
 
 import json
+import signal
+import threading
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +58,22 @@ def run_search(
     on_trial: Callable[[TrialRecord], None] | None = None,
 ) -> list[TrialRecord]:
     """Run (or resume) the search until every candidate has `trials_per_candidate` trials."""
+    with _CtrlC().installed() as ctrl_c:
+        return _run_search(
+            prepared, candidates, space, trials_per_candidate, storage_url, seed, on_trial, ctrl_c
+        )
+
+
+def _run_search(
+    prepared: Prepared,
+    candidates: Sequence[Candidate],
+    space: SearchSpace,
+    trials_per_candidate: int,
+    storage_url: str,
+    seed: int,
+    on_trial: Callable[[TrialRecord], None] | None,
+    ctrl_c: _CtrlC,
+) -> list[TrialRecord]:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -72,10 +91,11 @@ def run_search(
                 n_startup_trials=max(3, trials_per_candidate // 3),
             )
             study.optimize(
-                _objective(optuna, candidate, prepared, space, seed),
+                _objective(optuna, candidate, prepared, space, seed + round_number, ctrl_c),
                 n_trials=1,
                 catch=(Exception,),
             )
+            ctrl_c.raise_pending()  # one held back while Optuna wrote: the trial is saved whole
             record = _record(candidate.key, study.trials[-1])
             failures_in_a_row = failures_in_a_row + 1 if record.state == "failed" else 0
             if on_trial is not None:
@@ -115,13 +135,22 @@ def best_trials(records: Sequence[TrialRecord]) -> dict[str, TrialRecord]:
 
 
 def _open_study(optuna: Any, storage_url: str, key: str) -> Any:
-    return optuna.create_study(
-        study_name=key,
-        storage=storage_url,
-        direction="maximize",
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1),
-        load_if_exists=True,
-    )
+    from sqlalchemy.exc import DatabaseError
+
+    try:
+        return optuna.create_study(
+            study_name=key,
+            storage=storage_url,
+            direction="maximize",
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1),
+            load_if_exists=True,
+        )
+    except DatabaseError as error:  # a damaged file, or not SQLite at all
+        raise UserError(
+            f"the search's study database cannot be read ({_one_line(error.orig or error)})",
+            where=storage_url.removeprefix("sqlite:///"),
+            fix="move it away and rerun the same command; the search then starts again",
+        ) from error
 
 
 def _fail_interrupted_trials(optuna: Any, study: Any) -> None:
@@ -150,28 +179,39 @@ def _trial_seed(seed: int, key: str, number: int) -> int:
 
 
 def _objective(
-    optuna: Any, candidate: Candidate, prepared: Prepared, space: SearchSpace, seed: int
+    optuna: Any,
+    candidate: Candidate,
+    prepared: Prepared,
+    space: SearchSpace,
+    seed: int,
+    ctrl_c: _CtrlC,
 ) -> Callable[[Any], float]:
+    """The trial's training seed is fixed by its slot in the budget, not by Optuna's trial
+    number: a trial re-run after a kill gets a new number but must train as the lost one would."""
+
     def objective(trial: Any) -> float:
         config = space.sample(trial, candidate.strategy)
         trial.set_user_attr("config", json.dumps(config))
 
         def report(epoch: int, val_accuracy: float) -> None:
-            trial.report(val_accuracy, epoch)
-            if trial.should_prune():
+            with ctrl_c.held_back():
+                trial.report(val_accuracy, epoch)
+                hopeless = trial.should_prune()
+            if hopeless:
                 raise optuna.TrialPruned(f"pruned after epoch {epoch}")
 
         try:
-            outcome = fit_candidate(
-                candidate,
-                config,
-                prepared,
-                seed=seed + trial.number,
-                max_epochs=space.max_epochs,
-                patience=space.patience,
-                batch_size=space.batch_size,
-                on_epoch=report,
-            )
+            with ctrl_c.at_once():
+                outcome = fit_candidate(
+                    candidate,
+                    config,
+                    prepared,
+                    seed=seed,
+                    max_epochs=space.max_epochs,
+                    patience=space.patience,
+                    batch_size=space.batch_size,
+                    on_epoch=report,
+                )
         except optuna.TrialPruned:
             raise
         except Exception as error:  # recorded, so a resumed search counts this trial as run
@@ -182,6 +222,62 @@ def _objective(
         return float(outcome.val_accuracy)  # type: ignore[arg-type]
 
     return objective
+
+
+class _CtrlC:
+    """Where Ctrl-C lands during the search. While a model trains it stops the training at once;
+    while Optuna writes to the study it waits for the write to end: a KeyboardInterrupt inside
+    SQLAlchemy can leave this process holding the SQLite lock, so that recording the interrupted
+    trial then fails ("database is locked") with a traceback instead of the resume hint."""
+
+    def __init__(self) -> None:
+        self.training = False
+        self.pending = False
+
+    @contextmanager
+    def installed(self) -> Iterator[_CtrlC]:
+        """Catch SIGINT for the block (signals reach the main thread only); one held back is
+        raised when the block ends."""
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = signal.signal(signal.SIGINT, self._received)
+        try:
+            yield self
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        self.raise_pending()
+
+    def _received(self, signum: int, frame: Any) -> None:
+        if self.training:
+            raise KeyboardInterrupt
+        self.pending = True
+
+    def raise_pending(self) -> None:
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+    @contextmanager
+    def at_once(self) -> Iterator[None]:
+        """Training: Ctrl-C (also one pressed just before) interrupts it at once."""
+        self.raise_pending()
+        self.training = True
+        try:
+            yield
+        finally:
+            self.training = False
+
+    @contextmanager
+    def held_back(self) -> Iterator[None]:
+        """A write to the study in the middle of training: Ctrl-C waits for it to end."""
+        training, self.training = self.training, False
+        try:
+            yield
+        finally:
+            self.training = training
+        if training:
+            self.raise_pending()
 
 
 def _record(key: str, trial: Any) -> TrialRecord:

@@ -17,9 +17,7 @@ def expected_best(scores: Sequence[float], n: int) -> float:
     """Expected maximum of n of these scores drawn without replacement (1 <= n <= len)."""
     ordered = sorted(scores)
     total = comb(len(ordered), n)
-    return sum(
-        score * comb(rank - 1, n - 1) / total for rank, score in enumerate(ordered, start=1)
-    )
+    return sum(score * comb(rank - 1, n - 1) / total for rank, score in enumerate(ordered, start=1))
 
 
 def best_so_far(scores: Sequence[float]) -> list[float]:
