@@ -140,6 +140,8 @@ def export_model(
             extension["reason"] = "the vectors' most frequent words are all training words"
     texts = [*test_texts, *PARITY_PROBES]
     model_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in model_dir.glob(f"{_STAGING}*"):  # a killed export's; the run lock is held
+        shutil.rmtree(leftover, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(dir=model_dir, prefix=_STAGING))
     try:
         measured = []

@@ -228,6 +228,7 @@ def test_kill_9_at_every_stage_then_resume_ends_as_an_uninterrupted_run(
     assert "Resuming" in stdout
     assert json.loads(damaged.read_text())["run"]["seed"] in (0, 1)  # measured again
     assert not list(out.rglob(f"*{files.TEMPORARY_SUFFIX}"))  # a killed write's leftovers go
+    assert not list((out / "model").glob(".export-*"))  # and so does a killed export's staging
     report = json.loads((out / "report.json").read_text())
     assert any(t["error"] == "interrupted" for t in report["search"]["trials"])
     assert outcome(out) == outcome(reference)
