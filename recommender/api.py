@@ -36,6 +36,7 @@ from recommender.export import DEFAULT_EXTENSION
 from recommender.files import write_json, write_text
 from recommender.models import Candidate, candidates_for
 from recommender.prepare import Prepared
+from recommender.pretrain import Corpus, Settings, domain_vectors, run_corpus
 from recommender.profile import DatasetProfile, profile_dataset
 from recommender.search.progress import search_progress
 from recommender.space import SearchSpace
@@ -126,7 +127,7 @@ def _recommend(
     from recommender.export import write_model_card
     from recommender.prepare import prepare
     from recommender.report.files import write_reports
-    from recommender.search.optuna_engine import best_trials, run_search
+    from recommender.search.engine import Budget, best_trials, engine_for, search
     from recommender.space import load_space
 
     started = time.perf_counter()
@@ -140,9 +141,13 @@ def _recommend(
         seed=config.seed,
         where=config.data,
     )
+    corpus = _domain_corpus(config.unlabeled, config, inputs, splits) if config.unlabeled else None
     resumed = run_lock.enter_context(open_run(config))  # once the inputs are known usable
     run_dir = config.run_dir
     events("run", {"dir": str(run_dir), "resumed": resumed})
+    domain: dict[str, Any] | None = None
+    if corpus is not None:
+        inputs, domain = _with_domain_vectors(config, inputs, splits, corpus, events)
     data_profile = profile_dataset(  # the run's split: key words and probe see training only
         config.data, inputs.tokens, labels, inputs.vectors, inputs.dataset.warnings, splits
     )
@@ -161,15 +166,17 @@ def _recommend(
     candidates = candidates_for(space.strategies, tuple(v.name for v in inputs.vectors))
     trials_per_candidate = config.trials or space.trials_per_strategy
     events("search", {"total": trials_per_candidate * len(candidates), "candidates": candidates})
-    records = run_search(
+    outcome = search(
+        engine_for(config.engine, run_dir, config.storage),
+        run_dir,
         prepared,
         candidates,
         space,
-        trials_per_candidate=trials_per_candidate,
-        storage_url=f"sqlite:///{(run_dir / 'study.db').resolve()}",
+        Budget(trials_per_candidate, config.time_budget),
         seed=config.seed,
         on_trial=lambda record: events("trial", {"record": record}),
     )
+    records = list(outcome.records)
     write_json(run_dir / "trials.json", [r.to_dict() for r in records])
     finalists = best_trials(records)
     if not finalists:
@@ -215,10 +222,16 @@ def _recommend(
         recommendation,
         model_summary,
         yardsticks=yardsticks,
+        search=outcome.summary(),
         extra={
             "per_class": per_class_results(prepared.y["test"], chosen_runs, prepared.classes),
             "learning_curve": curve,
             "explanation": explain(recommendation, data_profile.to_dict()),
+            "domain_vectors": None
+            if domain is None
+            else domain_verdict(
+                domain, evidence, prepared.y["test"], min_effect=config.min_effect, seed=config.seed
+            ),
         },
         seconds=time.perf_counter() - started,
     )
@@ -384,6 +397,9 @@ def _export(
         validation_fraction=config.validation_fraction,
         seed=config.seed,
     )
+    if config.unlabeled:
+        corpus = _domain_corpus(config.unlabeled, config, inputs, splits)
+        inputs = _with_domain_vectors(config, inputs, splits, corpus, events)[0]
     model_dir = Path(out) if out is not None else run / f"model-{candidate.replace(':', '-')}"
     check_model_dir(model_dir)
     events("export", {"candidate": candidate})
@@ -436,6 +452,101 @@ def _evidence_from_dict(entry: dict[str, Any]) -> CandidateEvidence:
         SeedRun(**{**run, "predictions": tuple(run["predictions"])}) for run in entry["runs"]
     )
     return CandidateEvidence(entry["candidate"], entry["config"], runs, Cost(**entry["cost"]))
+
+
+def _domain_corpus(unlabeled: str, config: RunConfig, inputs: Inputs, splits: Splits) -> Corpus:
+    """The `--unlabeled` corpus, checked before the run starts (see `pretrain.run_corpus`)."""
+    texts = inputs.dataset.texts
+    return run_corpus(unlabeled, config.data, [texts[i] for i in splits.train])
+
+
+def _with_domain_vectors(
+    config: RunConfig, inputs: Inputs, splits: Splits, corpus: Corpus, events: Events
+) -> tuple[Inputs, dict[str, Any]]:
+    """Domain vectors pretrained on `corpus` as one more vectors source. Every line of the
+    validation and test texts is kept out of the corpus: the test split scores the options, and
+    the validation split picks their hyperparameters, so neither may shape the vectors."""
+    texts = inputs.dataset.texts
+    held_out = [texts[i] for i in np.concatenate([splits.validation, splits.test])]
+    events("pretrain", {"corpus": corpus.origin})
+    vectors, summary = domain_vectors(
+        corpus,
+        held_out,
+        {token for document in inputs.tokens for token in document},
+        config.run_dir / "domain",
+        settings=Settings(seed=config.seed),
+        on_progress=lambda phase, done, total, rate: events(
+            "pretrain_progress", {"phase": phase, "done": done, "total": total, "rate": rate}
+        ),
+    )
+    if vectors.name in {v.name for v in inputs.vectors}:
+        raise ConfigError(
+            f"a --vectors source is already named '{vectors.name}'", fix="rename that file"
+        )
+    events("pretrained", {"summary": summary})
+    return replace(inputs, vectors=(*inputs.vectors, vectors)), summary
+
+
+def domain_verdict(
+    summary: dict[str, Any],
+    evidence: Sequence[CandidateEvidence],
+    truth: np.ndarray,
+    *,
+    min_effect: float,
+    seed: int,
+) -> dict[str, Any]:
+    """report.json's `domain_vectors`: did pretraining pay for its cost? The best option on the
+    domain vectors against the best without them (general vectors or learned), by the decision
+    rule's standard: a lead of `min_effect` points whose 95% paired bootstrap interval excludes
+    zero."""
+    from recommender.evidence import paired_difference
+
+    name = summary["name"]
+    domain = [e for e in evidence if name in e.candidate.partition(":")[2]]
+    others = [e for e in evidence if e not in domain]
+    general = [e for e in others if e.candidate != "learned"]
+    learned = [e for e in others if e.candidate == "learned"]
+    cost = (
+        f"{summary['seconds']:.0f} s of pretraining on {summary['workers']} core(s), "
+        f"{summary['words']:,} words x {summary['epochs']} passes"
+    )
+
+    def best(options: Sequence[CandidateEvidence]) -> dict[str, Any] | None:
+        top = max(options, key=lambda e: e.accuracy_mean, default=None)
+        return None if top is None else {"candidate": top.candidate, "accuracy": top.accuracy_mean}
+
+    result = {
+        **summary,
+        "best_domain": best(domain),
+        "best_general": best(general),
+        "learned": best(learned),
+        "comparison": None,
+    }
+    if not domain or not others:
+        missing = "option on the domain vectors" if not domain else "option without them"
+        verdict = "not compared"
+        sentence = f"Domain pretraining ({cost}) is not judged: no {missing} finished the search"
+        return {**result, "verdict": verdict, "sentence": sentence}
+    mine = max(domain, key=lambda e: e.accuracy_mean)
+    theirs = max(others, key=lambda e: e.accuracy_mean)
+    lead = paired_difference(mine, theirs, truth, seed=seed)
+    runner = max(
+        learned if theirs in general else general, key=lambda e: e.accuracy_mean, default=None
+    )
+    also = "" if runner is None else f"; then {runner.candidate} {runner.accuracy_mean * 100:.1f}%"
+    scores = (
+        f"{mine.candidate} {mine.accuracy_mean * 100:.1f}% vs {theirs.candidate} "
+        f"{theirs.accuracy_mean * 100:.1f}% (the best option without domain vectors{also}), "
+        f"{lead.difference:+.1f} points (95% CI [{lead.ci_low:+.1f}, {lead.ci_high:+.1f}])"
+    )
+    if lead.difference >= min_effect and lead.ci_low > 0:
+        verdict, sentence = "paid off", f"Domain pretraining paid off: {scores}, for {cost}"
+    elif -lead.difference >= min_effect and lead.ci_high < 0:
+        verdict, sentence = "worse", f"Domain pretraining did not pay off: {scores}; {cost} spent"
+    else:
+        verdict = "no clear gain"
+        sentence = f"Domain pretraining bought no clear gain: {scores}; {cost} spent"
+    return {**result, "verdict": verdict, "sentence": sentence, "comparison": asdict(lead)}
 
 
 def measure_yardsticks(
@@ -554,6 +665,7 @@ def build_report(
     model: dict[str, Any],
     *,
     yardsticks: Sequence[tuple[CandidateEvidence, YardstickVerdict]] = (),
+    search: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
     seconds: float,
 ) -> dict[str, Any]:
@@ -573,7 +685,9 @@ def build_report(
         "vocabulary_size": vocabulary_size,
         "profile": data_profile.to_dict(),
         "search": {
-            "engine": "optuna",
+            "engine": config.engine,
+            "time_budget_seconds": config.time_budget,
+            **(search or {}),
             "space": space,
             "trials": [r.to_dict() for r in records],
         },
@@ -592,6 +706,8 @@ def _command(config: RunConfig, export_vocab: int = DEFAULT_EXTENSION) -> str:
     parts = ["embrec recommend", config.data]
     for name in config.vectors:
         parts += ["--vectors", name]
+    if config.unlabeled:
+        parts += ["--unlabeled", config.unlabeled]
     if config.text_column:
         parts += ["--text-column", config.text_column]
     if config.label_column:
@@ -599,6 +715,12 @@ def _command(config: RunConfig, export_vocab: int = DEFAULT_EXTENSION) -> str:
     parts += ["--space", config.space, "--seeds", str(config.seeds), "--seed", str(config.seed)]
     if config.trials:
         parts += ["--trials", str(config.trials)]
+    if config.engine != "optuna":
+        parts += ["--engine", config.engine]
+    if config.time_budget is not None:
+        parts += ["--time-budget", f"{config.time_budget:g}s"]
+    if config.storage is not None:
+        parts += ["--storage", config.storage]
     parts += ["--min-effect", f"{config.min_effect:g}"]
     if not config.yardsticks:
         parts.append("--no-yardsticks")

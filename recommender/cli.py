@@ -83,15 +83,46 @@ def _run(action: Callable[[], Any], debug: bool, resume_hint: str | None = None)
 
 @app.command()
 def recommend(
-    data: DataArgument,
+    ctx: typer.Context,
+    data: Annotated[Path | None, DataArgument.__metadata__[0]] = None,
     text_column: TextColumn = None,
     label_column: LabelColumn = None,
     vectors: VectorsOption = None,
+    unlabeled: Annotated[
+        Path | None,
+        typer.Option(
+            help="Unlabelled in-domain text (one document a line, a folder of .txt files, or a "
+            "data file's text column) to pretrain domain vectors on, compared with the others. "
+            "Lines of the validation and test texts are always left out.",
+        ),
+    ] = None,
     space: Annotated[
         str, typer.Option(help="Search space: quick, default, or a path to a .toml file.")
     ] = "quick",
     trials: Annotated[
         int | None, typer.Option(help="Trials per strategy (default: the space's).")
+    ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(help="Search engine: optuna, keras-tuner-bayesian or keras-tuner-hyperband."),
+    ] = "optuna",
+    time_budget: Annotated[
+        str | None,
+        typer.Option(
+            help="Stop the search after this long (90s, 10m, 1h) or --trials, whichever comes "
+            "first; every strategy still gets the same number of trials."
+        ),
+    ] = None,
+    storage: Annotated[
+        str | None,
+        typer.Option(
+            help="Optuna storage URL shared with `embrec worker` processes, such as "
+            "postgresql://user@host/db (default: study.db in the run directory)."
+        ),
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(help="Continue an interrupted run from RUN_DIR/config.json (no DATA)."),
     ] = None,
     seeds: Annotated[int, typer.Option(help="Seeds each finalist is retrained with.")] = 3,
     seed: Annotated[int, typer.Option(help="Seed for splits, sampling and training.")] = 0,
@@ -124,16 +155,23 @@ def recommend(
     """Profile the data, search frozen / fine-tuned / learned embeddings, recommend one with
     its evidence, and export the winning model (which takes raw strings)."""
     _environment()
-    run_dir = out or Path("runs") / f"{data.stem}-{time.strftime('%Y-%m-%dT%H-%M-%S')}"
+    stem = data.stem if data else "run"
+    run_dir = resume or out or Path("runs") / f"{stem}-{time.strftime('%Y-%m-%dT%H-%M-%S')}"
 
     def action() -> None:
         from rich.console import Console
 
         from recommender.api import recommend as run_recommend
-        from recommender.config import RunConfig
+        from recommender.config import RunConfig, load_config, parse_duration
+        from recommender.errors import UserError
         from recommender.report.console import ProgressEvents
         from recommender.report.files import headline
 
+        if resume is not None:
+            _check_resume_alone(ctx)
+        elif data is None:
+            raise UserError("no DATA given", fix="pass the labelled data file, or --resume RUN_DIR")
+        budget = None if time_budget is None else parse_duration(time_budget)  # before Keras
         _load_keras()
         config = RunConfig(
             data=str(data),
@@ -141,6 +179,7 @@ def recommend(
             text_column=text_column,
             label_column=label_column,
             vectors=tuple(vectors or ("glove-6b-50d",)),
+            unlabeled=None if unlabeled is None else str(unlabeled),
             space=space,
             trials=trials,
             seeds=seeds,
@@ -148,14 +187,74 @@ def recommend(
             min_effect=min_effect,
             yardsticks=yardsticks,
             learning_curve=learning_curve,
+            engine=engine,
+            time_budget=budget,
+            storage=storage,
         )
+        if resume is not None:  # every option from the run's own config.json
+            config = load_config(resume)
         with ProgressEvents(Console(), quiet=quiet) as events:
             result = run_recommend(config, events, export_vocab=export_vocab)
         if quiet:
             typer.echo(headline(result.report))
 
-    hint = shlex.join(["embrec", *sys.argv[1:]]) if out else None
-    _run(action, debug, resume_hint=hint or f"the same command with --out {run_dir}")
+    hint = shlex.join(["embrec", *sys.argv[1:]]) if out or resume else None
+    _run(action, debug, resume_hint=hint or f"embrec recommend --resume {run_dir}")
+
+
+# Options that do not change the run (they are not in config.json), allowed with --resume.
+_RESUME_OPTIONS = {"resume", "quiet", "debug", "export_vocab"}
+
+
+def _check_resume_alone(ctx: typer.Context) -> None:
+    """--resume takes every option from the run's config.json: another one would be ignored."""
+    from recommender.errors import UserError
+
+    given = [
+        name
+        for name in ctx.params
+        if name not in _RESUME_OPTIONS
+        and getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
+    ]
+    if given:
+        option = "DATA" if given[0] == "data" else "--" + given[0].replace("_", "-")
+        raise UserError(
+            f"--resume takes the run's options from its config.json, so {option} cannot be given",
+            fix=f"drop {option}, or start a new run without --resume",
+        )
+
+
+@app.command()
+def worker(
+    run_dir: Annotated[Path, typer.Argument(help="The run directory of a running recommend.")],
+    storage: Annotated[
+        str | None,
+        typer.Option(help="The run's storage URL as seen from this machine (default: its own)."),
+    ] = None,
+    debug: DebugOption = False,
+) -> None:
+    """Take trials of a running `embrec recommend` search (same study storage), until every
+    strategy has its budget: run it on more cores or machines to search faster."""
+    _environment()
+
+    def action() -> None:
+        from rich.console import Console
+
+        from recommender.search.workers import run_worker
+
+        _load_keras()
+        console = Console()
+        ran = run_worker(
+            run_dir,
+            storage,
+            on_trial=lambda r: console.print(
+                f"{r.candidate} #{r.number} (slot {r.slot}) {r.state}"
+                + (f" {r.value * 100:.1f}" if r.value is not None else "")
+            ),
+        )
+        console.print(f"The search is over; this worker ran {ran} trial(s).")
+
+    _run(action, debug)
 
 
 @app.command()
@@ -327,6 +426,80 @@ def _predict_file(
         return predict_file(
             model_dir, input_file, output, text_column=text_column, top_k=top_k, events=on_event
         )
+
+
+@app.command()
+def pretrain(
+    corpus: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Unlabelled text: plain text (one document a line), a folder of .txt files, or "
+            "a CSV/TSV/JSONL/Parquet file with a text column. Several are joined."
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="The vectors file to write.")],
+    algorithm: Annotated[
+        str, typer.Option(help="word2vec, or fasttext (keeps character n-grams for unseen words).")
+    ] = "word2vec",
+    dim: Annotated[int, typer.Option(help="Dimensions of the vectors.")] = 100,
+    epochs: Annotated[
+        int | None,
+        typer.Option(help="Passes over the corpus (default: 5, up to 20 for small corpora)."),
+    ] = None,
+    min_count: Annotated[int, typer.Option(help="Words seen fewer times get no vector.")] = 2,
+    window: Annotated[int, typer.Option(help="Context words on each side.")] = 5,
+    vectors_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="kv: a gensim KeyedVectors file (fastText n-grams kept); vec: word2vec text.",
+        ),
+    ] = "kv",
+    text_column: TextColumn = None,
+    seed: Annotated[int, typer.Option(help="Seed of the initial vectors.")] = 0,
+    debug: DebugOption = False,
+) -> None:
+    """Pretrain word vectors on your own unlabelled text with gensim, tokenised as embrec
+    tokenises; pass the file to --vectors. Streams the corpus, so it may exceed memory."""
+    _environment()
+
+    def action() -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from recommender.errors import ConfigError
+        from recommender.pretrain import FORMATS, Corpus, Settings, save, train
+
+        if vectors_format not in FORMATS:
+            raise ConfigError(
+                f"unknown --format {vectors_format!r}", fix=f"pass one of {', '.join(FORMATS)}"
+            )
+        settings = Settings(algorithm, dim, window, min_count, epochs, seed)
+        source = Corpus.from_paths([str(path) for path in corpus], text_column)
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%  {task.fields[rate]}"),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("Reading the corpus", total=None, rate="")
+
+            def on_progress(phase: str, done: int, total: int | None, rate: float) -> None:
+                title = "Reading the corpus" if phase == "read" else f"Training {algorithm}"
+                speed = f"{rate:,.0f} words/s"
+                progress.update(task, description=title, completed=done, total=total, rate=speed)
+
+            kv, result = train(source, settings, out.parent, on_progress=on_progress)
+        save(kv, out, vectors_format)
+        typer.echo(
+            f"{out}: {result.vocabulary_size:,} words x {result.dim} dimensions ({algorithm}) "
+            f"from {result.words:,} words in {result.documents:,} documents, {result.epochs} "
+            f"passes in {result.train_seconds:.1f} s: {result.words_per_second:,.0f} words/s on "
+            f"{result.workers} core(s)"
+        )
+
+    _run(action, debug)
 
 
 if __name__ == "__main__":

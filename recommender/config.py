@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields, replace
@@ -13,6 +14,7 @@ from typing import Any
 
 from recommender.errors import ConfigError
 from recommender.files import TEMPORARY_SUFFIX, write_json
+from recommender.search.engine import ENGINES
 
 CONFIG_FILE = "config.json"
 LOCK_FILE = ".lock"
@@ -35,7 +37,11 @@ class RunConfig:
     max_length: int = 400
     min_effect: float = 0.5
     yardsticks: bool = True
+    unlabeled: str | None = None  # a corpus to pretrain domain vectors on
     learning_curve: bool | None = None  # None: on for small and medium data
+    engine: str = "optuna"  # or keras-tuner-bayesian, keras-tuner-hyperband
+    time_budget: float | None = None  # seconds for the whole search; None: trials only
+    storage: str | None = None  # an Optuna storage URL; None: RUN/study.db
 
     def __post_init__(self) -> None:
         checks = [
@@ -53,6 +59,21 @@ class RunConfig:
                     f"{name} must be {expected}, got {getattr(self, name.lstrip('-'), None)!r}",
                     fix=f"pass a value {expected}",
                 )
+        if self.engine not in ENGINES:
+            raise ConfigError(
+                f"--engine must be one of {', '.join(ENGINES)}, got {self.engine!r}",
+                fix="pass one of those names",
+            )
+        if self.time_budget is not None and not self.time_budget > 0:
+            raise ConfigError(
+                f"--time-budget must be above 0, got {self.time_budget!r} seconds",
+                fix="pass a duration such as 90s, 10m or 1h",
+            )
+        if self.storage is not None and self.engine != "optuna":
+            raise ConfigError(
+                "--storage needs --engine optuna (KerasTuner keeps its trials in the run folder)",
+                fix="drop --storage or pass --engine optuna",
+            )
         if not self.vectors:
             raise ConfigError(
                 "no vectors source given", fix="pass --vectors glove-6b-50d or a file"
@@ -78,6 +99,40 @@ class RunConfig:
 
     def save(self) -> None:
         write_json(self.run_dir / CONFIG_FILE, self.to_dict())
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from '90s', '10m', '1.5h' or a bare number of seconds (--time-budget)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text.lower())
+    seconds = float(match.group(1)) * _UNITS[match.group(2)] if match else 0.0
+    if seconds <= 0:
+        raise ConfigError(
+            f"--time-budget must be a duration above 0, got {text!r}",
+            fix="pass a number with s, m or h, such as 90s, 10m or 1h",
+        )
+    return seconds
+
+
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+def load_config(run_dir: Path) -> RunConfig:
+    """The configuration saved in a run directory (`--resume`), pointing at that directory."""
+    path = run_dir / CONFIG_FILE
+    if not path.is_file():
+        raise ConfigError(
+            f"not an embrec run directory (no {CONFIG_FILE})",
+            where=str(run_dir),
+            fix="pass the --out folder of an embrec recommend run",
+        )
+    try:
+        return replace(RunConfig.from_dict(json.loads(path.read_text())), out=str(run_dir))
+    except (ValueError, KeyError, TypeError):
+        raise ConfigError(
+            f"holds a {CONFIG_FILE} that is not an embrec run configuration",
+            where=str(run_dir),
+            fix="pass the folder of an embrec recommend run",
+        ) from None
 
 
 @contextmanager

@@ -28,6 +28,7 @@ import numpy as np
 
 from recommender.errors import UserError
 from recommender.files import write_json, write_text
+from recommender.models import appended_rows
 from recommender.text import Vocabulary, normalize_word, tokenize_all
 from recommender.vectors import Vectors, load_vectors, source_words
 
@@ -121,7 +122,7 @@ def export_model(
     with the vocabulary extension is measured against the one without it on the test split, and
     the extension is kept unless it lowers test accuracy. Each file appears whole or not at all.
     """
-    base = _Variant(vocabulary, _with_embedding(int_model, _embedding_matrix(int_model)), int_model)
+    base = _Variant(vocabulary, _with_rows(int_model, {}), int_model)
     variants = [base]
     extension: dict[str, Any] = {"limit": extension_limit, "words": 0, "kept": False}
     if vectors is None:
@@ -132,9 +133,7 @@ def export_model(
         words, rows = extension_rows(vectors, vocabulary, extension_limit)
         extension["words"] = len(words)
         if words:
-            extended = _with_embedding(
-                int_model, np.concatenate([_embedding_matrix(int_model), rows])
-            )
+            extended = _with_rows(int_model, appended_rows(int_model, rows))
             variants.append(_Variant(Vocabulary(vocabulary.words + words), extended, extended))
         else:
             extension["reason"] = "the vectors' most frequent words are all training words"
@@ -182,28 +181,29 @@ def export_model(
     )
 
 
-def _embedding_matrix(int_model: Any) -> np.ndarray:
-    from keras import ops
+def _with_rows(int_model: Any, appended: dict[str, np.ndarray]) -> Any:
+    """An uncompiled copy of `int_model` whose embedding layers named in `appended` have those
+    rows added at the end (`models.appended_rows`: one row per extra word in each layer indexed
+    by word id, so every strategy's layers grow together).
 
-    return np.asarray(ops.convert_to_numpy(int_model.get_layer("embedding").embeddings))
-
-
-def _with_embedding(int_model: Any, matrix: np.ndarray) -> Any:
-    """An uncompiled copy of `int_model` whose embedding is `matrix` (which may have more rows).
-
-    Rebuilt from the config without the initial matrix: a `Constant` initializer would be stored
+    Rebuilt from the config without initial matrices: a `Constant` initializer would be stored
     as JSON in the .keras file (5 MB for 5,000 words x 50 dimensions)."""
     import keras
-    from keras import ops
 
     config = int_model.get_config()
     for layer in config["layers"]:
         if layer["class_name"] == "Embedding":
-            layer["config"].update(input_dim=int(matrix.shape[0]), embeddings_initializer="zeros")
+            layer["config"]["embeddings_initializer"] = "zeros"
+            name = layer["config"]["name"]
+            if name in appended:
+                extra = len(appended[name])
+                layer["config"]["input_dim"] = int(layer["config"]["input_dim"]) + extra
     copy = keras.Model.from_config(config)
-    embedding = copy.get_layer("embedding").embeddings
-    for target, source in zip(copy.weights, int_model.weights, strict=True):
-        target.assign(matrix if target.path == embedding.path else ops.convert_to_numpy(source))
+    for layer in copy.layers:
+        weights = int_model.get_layer(layer.name).get_weights()
+        if layer.name in appended:
+            weights = [np.concatenate([weights[0], appended[layer.name]])]
+        layer.set_weights(weights)
     return copy
 
 

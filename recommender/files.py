@@ -11,8 +11,9 @@ import errno
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from recommender.errors import UserError
 
@@ -34,6 +35,30 @@ def write_text(path: Path, text: str) -> None:
         raise _write_error(path, error) from error
     try:
         _write_bytes(handle, data)
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except BaseException as error:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise _write_error(path, error) from error
+        raise
+    _sync_folder(path.parent)
+
+
+def write_file(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Like `write_text`, for content a library writes to an open binary file (gensim vectors)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX
+        )
+    except OSError as error:
+        raise _write_error(path, error) from error
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException as error:

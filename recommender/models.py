@@ -1,6 +1,7 @@
 """Keras models: an embedding strategy x an encoder x a softmax head, on integer token ids.
 
-Only built-in Keras layers are used, so a saved model loads anywhere Keras does.
+Only built-in Keras layers and `keras.ops` are used, so a saved model loads anywhere Keras does
+and trains under the TensorFlow, JAX and PyTorch backends alike.
 """
 
 from __future__ import annotations
@@ -11,6 +12,14 @@ from typing import Any
 import numpy as np
 
 LEARNED, FROZEN, FINE_TUNED = "learned", "frozen", "fine-tuned"
+MULTICHANNEL, FROZEN_THEN_TUNED, FROZEN_OOV = "multichannel", "frozen-then-tuned", "frozen-oov"
+STRATEGIES = (LEARNED, FROZEN, FINE_TUNED, MULTICHANNEL, FROZEN_THEN_TUNED, FROZEN_OOV)
+ENCODERS = ("pool", "cnn", "rnn")
+OOV_INITS = ("random", "zeros", "mean")
+CELLS = ("gru", "lstm")
+# The layers whose rows are the pretrained vectors (divided by the learning-rate scale, see
+# `_embedding`): the rows a vocabulary extension appends to them are pretrained rows too.
+PRETRAINED_LAYERS = ("embedding", "embedding_tuned")
 
 
 @dataclass(frozen=True)
@@ -53,36 +62,34 @@ def build_model(
     sequence_length: int,
     num_classes: int,
     embedding_matrix: np.ndarray | None,
+    covered: np.ndarray | None,
 ) -> Any:
-    """A compiled `keras.Model` mapping (batch, sequence_length) int ids to class probabilities."""
+    """A compiled `keras.Model` mapping (batch, sequence_length) int ids to class probabilities.
+
+    Pretrained strategies need the matrix and `covered` (True for the rows the vectors know)."""
     import keras
 
-    encoder = config["encoder"]
     ids = keras.Input(shape=(sequence_length,), dtype="int32", name="token_ids")
+    weights: dict[str, np.ndarray] = {}
     if candidate.pretrained:
-        if embedding_matrix is None:
-            raise ValueError(f"{candidate.key} needs an embedding matrix")
-        # zeros now, the matrix after building: a Constant initializer would also be stored,
-        # as JSON, in every saved model's config (megabytes for a real vocabulary)
-        embedding = keras.layers.Embedding(
-            vocabulary_size,
-            embedding_matrix.shape[1],
-            embeddings_initializer="zeros",
-            trainable=candidate.strategy == FINE_TUNED,
-            name="embedding",
+        if embedding_matrix is None or covered is None:
+            raise ValueError(f"{candidate.key} needs an embedding matrix and its covered rows")
+        matrix = initial_matrix(embedding_matrix, covered, config.get("oov_init", "random"))
+        vectors = _pretrained_embedding(
+            keras, ids, candidate.strategy, matrix, covered, config, weights
         )
     else:
-        embedding = keras.layers.Embedding(
-            vocabulary_size,
-            int(config["embedding_dim"]),
-            name="embedding",
-        )
-    vectors = embedding(ids)
+        vectors = keras.layers.Embedding(
+            vocabulary_size, int(config["embedding_dim"]), name="embedding"
+        )(ids)
+    encoder = config["encoder"]
     dropout = float(config["dropout"])
     if encoder == "pool":
         features = _pool_encoder(keras, ids, vectors, config, dropout)
     elif encoder == "cnn":
         features = _cnn_encoder(keras, vectors, config)
+    elif encoder == "rnn":
+        features = _rnn_encoder(keras, ids, vectors, config)
     else:
         raise ValueError(f"unknown encoder {encoder!r}")
     features = keras.layers.Dropout(dropout)(features)
@@ -90,14 +97,141 @@ def build_model(
         features
     )
     model = keras.Model(ids, probabilities, name=candidate.key.replace(":", "_"))
-    if candidate.pretrained:
-        embedding.set_weights([embedding_matrix])
+    for name, value in weights.items():
+        model.get_layer(name).set_weights([value])
+    compile_model(model, config)
+    return model
+
+
+def compile_model(model: Any, config: dict[str, Any]) -> None:
+    """(Re)compile with a fresh Adam: Keras 3 needs it after a layer's `trainable` changes, and
+    an optimizer cannot take on variables it was not built with."""
+    import keras
+
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=float(config["learning_rate"])),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    return model
+
+
+def warmup_epochs(candidate: Candidate, config: dict[str, Any]) -> int:
+    """Epochs trained with the embedding frozen before `unfreeze()`; 0 when never frozen first."""
+    return int(config["warmup_epochs"]) if candidate.strategy == FROZEN_THEN_TUNED else 0
+
+
+def unfreeze(model: Any, config: dict[str, Any]) -> None:
+    """End a frozen-then-tuned model's warm-up: its embedding trains from now on."""
+    model.get_layer("embedding").trainable = True
+    compile_model(model, config)
+
+
+def initial_matrix(matrix: np.ndarray, covered: np.ndarray, oov_init: str) -> np.ndarray:
+    """`matrix` with the rows the vectors do not cover (the out-of-vocabulary id 1 included) set
+    as `oov_init` says: `random` keeps the uniform rows `prepare()` drew (seeded by the run);
+    `zeros`, or the `mean` of the covered rows (a typical word). Padding row 0 stays zero."""
+    if oov_init == "random":
+        return matrix
+    uncovered = ~covered
+    uncovered[0] = False
+    result = matrix.copy()
+    if oov_init == "zeros":
+        result[uncovered] = 0.0
+    elif oov_init == "mean":
+        result[uncovered] = matrix[covered].mean(axis=0) if covered.any() else 0.0
+    else:
+        raise ValueError(f"unknown oov_init {oov_init!r}")
+    return result
+
+
+def _pretrained_embedding(
+    keras: Any,
+    ids: Any,
+    strategy: str,
+    matrix: np.ndarray,
+    covered: np.ndarray,
+    config: dict[str, Any],
+    weights: dict[str, np.ndarray],
+) -> Any:
+    """The word vectors of `ids` for a pretrained strategy; `weights` is filled with the initial
+    rows of each layer, set once the model is built (zeros first: a Constant initializer would
+    also be stored, as JSON, in every saved model's config, megabytes for a real vocabulary)."""
+    from keras import ops
+
+    scale = float(config.get("embedding_lr_scale", 1.0))
+    if strategy == FROZEN:
+        return _embedding(keras, ids, matrix, "embedding", False, 1.0, weights)
+    if strategy in (FINE_TUNED, FROZEN_THEN_TUNED):  # the latter starts frozen: see `unfreeze()`
+        return _embedding(keras, ids, matrix, "embedding", strategy == FINE_TUNED, scale, weights)
+    if strategy == MULTICHANNEL:
+        # Kim (2014): a static and a tuned copy side by side. Concatenated on the feature axis,
+        # every encoder reads them as one 2 x dim input (for the CNN this is exactly Kim's
+        # two-channel convolution: each filter has its own weights per channel).
+        frozen = _embedding(keras, ids, matrix, "embedding", False, 1.0, weights)
+        tuned = _embedding(keras, ids, matrix, "embedding_tuned", True, scale, weights)
+        return keras.layers.Concatenate(name="channels")([frozen, tuned])
+    if strategy == FROZEN_OOV:
+        # pretrained rows + (only for uncovered words) a learned correction, zero at first. The
+        # correction has one row per uncovered word (plus row 0 for every covered one, which is
+        # never used), so only those count as trainable; a fixed lookup maps a word id to its
+        # correction row.
+        uncovered = ~covered
+        uncovered[0] = False
+        slots = np.zeros((len(matrix), 1), dtype=np.float32)
+        slots[uncovered, 0] = np.arange(1, int(uncovered.sum()) + 1)
+        base = _embedding(keras, ids, matrix, "embedding", False, 1.0, weights)
+        slot = _embedding(keras, ids, slots, "oov_slot", False, 1.0, weights)
+        slot = ops.squeeze(slot, axis=-1)
+        correction = keras.layers.Embedding(
+            int(uncovered.sum()) + 1,
+            matrix.shape[1],
+            embeddings_initializer="zeros",
+            name="embedding_oov",
+        )(ops.cast(slot, "int32"))
+        learning = ops.expand_dims(ops.cast(ops.greater(slot, 0), correction.dtype), -1)
+        return keras.layers.Add(name="oov_corrected")([base, correction * learning])
+    raise ValueError(f"unknown strategy {strategy!r}")
+
+
+def _embedding(
+    keras: Any,
+    ids: Any,
+    matrix: np.ndarray,
+    name: str,
+    trainable: bool,
+    scale: float,
+    weights: dict[str, np.ndarray],
+) -> Any:
+    """An embedding of `matrix` whose effective learning rate is `scale` times the model's: it
+    stores matrix / scale and multiplies its output by `scale`. Adam's step does not depend on
+    the size of the gradient, so the stored rows move as fast as any weight and the rows used
+    `scale` times as far; built-in layers only, so the saved model needs no custom object."""
+    weights[name] = matrix if scale == 1.0 else matrix / scale
+    embedding = keras.layers.Embedding(
+        matrix.shape[0],
+        matrix.shape[1],
+        embeddings_initializer="zeros",
+        trainable=trainable,
+        name=name,
+    )(ids)
+    if scale == 1.0:
+        return embedding
+    return keras.layers.Rescaling(scale, name=f"{name}_scale")(embedding)
+
+
+def appended_rows(model: Any, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """What each layer indexed by word id appends for extra words with pretrained `rows` (the
+    vocabulary extension): the pretrained layers those rows (over their learning-rate scale),
+    frozen-oov's word-to-correction lookup a 0 (no correction: the words are covered)."""
+    names = {layer.name for layer in model.layers}
+    appended = {}
+    for name in PRETRAINED_LAYERS:
+        if name in names:
+            scale = model.get_layer(f"{name}_scale").scale if f"{name}_scale" in names else 1.0
+            appended[name] = (rows / scale).astype(np.float32)
+    if "oov_slot" in names:
+        appended["oov_slot"] = np.zeros((len(rows), 1), dtype=np.float32)
+    return appended
 
 
 def _pool_encoder(
@@ -134,6 +268,21 @@ def _cnn_encoder(keras: Any, vectors: Any, config: dict[str, Any]) -> Any:
         for width in widths
     ]
     return branches[0] if len(branches) == 1 else keras.layers.Concatenate()(branches)
+
+
+def _rnn_encoder(keras: Any, ids: Any, vectors: Any, config: dict[str, Any]) -> Any:
+    """A bidirectional GRU or LSTM; the features are the final states of both directions. The
+    mask (from the ids, so it holds for every strategy's layers) makes those the states after
+    the last real token (forward) and the first (backward): padding never enters, and an empty
+    text keeps the zero initial state. Max-pooling the outputs would need padded steps masked
+    out by hand; the final states need nothing more. Ids are right-padded, so the TensorFlow
+    backend may use cuDNN on a GPU."""
+    from keras import ops
+
+    layer = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[config["cell"]]
+    return keras.layers.Bidirectional(layer(int(config["units"])))(
+        vectors, mask=ops.not_equal(ids, 0)
+    )
 
 
 def kernel_widths(value: str | int) -> tuple[int, ...]:

@@ -28,6 +28,7 @@ class Prepared:
     x: dict[str, np.ndarray]  # split name -> int32 (docs, sequence_length)
     y: dict[str, np.ndarray]  # split name -> int32 class indices
     matrices: dict[str, np.ndarray]  # vectors name -> float32 (len(vocabulary), dim)
+    covered: dict[str, np.ndarray]  # vectors name -> bool (len(vocabulary),): the vectors know it
 
     def xy(self, *split_names: str) -> tuple[np.ndarray, np.ndarray]:
         """Features and labels of one or several splits joined."""
@@ -64,8 +65,10 @@ def prepare(
         for name, split in indices.items()
     }
     rng = np.random.default_rng(seed)
-    matrices = {source.name: embedding_matrix(vocabulary, source, rng) for source in vectors}
-    return Prepared(classes, vocabulary, sequence_length, x, y, matrices)
+    matrices, covered = {}, {}
+    for source in vectors:
+        matrices[source.name], covered[source.name] = embedding_matrix(vocabulary, source, rng)
+    return Prepared(classes, vocabulary, sequence_length, x, y, matrices, covered)
 
 
 def choose_sequence_length(lengths: Sequence[int], max_length: int) -> int:
@@ -77,15 +80,18 @@ def choose_sequence_length(lengths: Sequence[int], max_length: int) -> int:
 
 def embedding_matrix(
     vocabulary: Vocabulary, vectors: Vectors, rng: np.random.Generator
-) -> np.ndarray:
-    """Pretrained rows where the vectors know the word; the rest uniform in +/- the vectors'
-    standard deviation (Kim 2014), so uncovered words are distinct but on the same scale.
-    Row 0 (padding) is zero."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The matrix and which of its rows are covered. Pretrained rows where the vectors know the
+    word; the rest (the out-of-vocabulary id 1 too) uniform in +/- the vectors' standard
+    deviation (Kim 2014), so uncovered words are distinct but on the same scale: the models'
+    `oov_init=random` (`models.initial_matrix` may replace them). Row 0 (padding) is zero."""
     spread = vectors.spread or 0.1
     matrix = rng.uniform(-spread, spread, size=(len(vocabulary), vectors.dim)).astype(np.float32)
     matrix[0] = 0.0
+    covered = np.zeros(len(vocabulary), dtype=bool)
     for position, word in enumerate(vocabulary.words, start=2):
         vector, _ = vectors.lookup(word)
         if vector is not None:
             matrix[position] = vector
-    return matrix
+            covered[position] = True
+    return matrix, covered

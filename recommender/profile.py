@@ -15,7 +15,7 @@ import heapq
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -28,6 +28,9 @@ from recommender.vectors import Vectors
 TOP_UNCOVERED = 20
 KEY_WORDS_PER_CLASS = 20
 KEY_WORD_MIN_Z = 1.96  # a word must be over-represented in its class at the 5% level
+NEIGHBOUR_QUERIES = 6  # key words whose nearest neighbours each source shows
+NEIGHBOURS = 5
+NEIGHBOUR_POOL = 20_000  # neighbours come from the data's most frequent words seen twice or more
 # Decades of training documents in the smallest class: pretrained vectors gain most where a class
 # has hundreds of examples (Kim 2014: +5 points on sets of a few thousand), and a learned layer
 # catches up once every class has tens of thousands.
@@ -81,6 +84,9 @@ class Coverage:
     cache_file: str | None
     cache_hit: bool
     warnings: tuple[str, ...]
+    # key word -> its nearest words (cosine) in the data, by this source: is "ugly" near
+    # "beautiful"? Empty for a key word without a vector.
+    neighbours: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -167,10 +173,11 @@ def profile_dataset(
         splits, origin = _default_split(labels)
     counts = _Counts(tokens, labels, splits)
     key_words = counts.key_words()
+    queries = counts.neighbour_queries(key_words)
     with _one_thread():
         probe, probe_features = counts.probe()
         coverage = tuple(
-            counts.coverage(source_vectors, key_words, probe, probe_features)
+            counts.coverage(source_vectors, key_words, probe, probe_features, queries)
             for source_vectors in vectors
         )
     class_counts = dict(zip(counts.classes, np.bincount(counts.y).tolist(), strict=True))
@@ -401,12 +408,50 @@ class _Counts:
         )
         return probe, _ProbeFeatures(counts, y, folds_split)
 
+    def neighbour_queries(self, key_words: dict[int, list[int]]) -> list[int]:
+        """NEIGHBOUR_QUERIES key words, taken from the classes in turn (largest class first), so
+        that both sides of a binary task show."""
+        sizes = np.bincount(self.y[self.splits.train], minlength=len(self.classes))
+        order = sorted(key_words, key=lambda c: (-sizes[c], c))
+        chosen: list[int] = []
+        for rank in range(KEY_WORDS_PER_CLASS):
+            for c in order:
+                if rank < len(key_words[c]) and key_words[c][rank] not in chosen:
+                    chosen.append(key_words[c][rank])
+                    if len(chosen) == NEIGHBOUR_QUERIES:
+                        return chosen
+        return chosen
+
+    def neighbours(
+        self, vectors: Vectors, queries: list[int], covered: np.ndarray
+    ) -> dict[str, tuple[str, ...]]:
+        """The NEIGHBOURS words nearest (cosine) to each query among the NEIGHBOUR_POOL most
+        frequent words of the data that occur twice or more and have a vector in this source."""
+        candidates = np.flatnonzero(covered & (self.type_counts >= 2))
+        pool = candidates[np.argsort(-self.type_counts[candidates], kind="stable")]
+        pool = pool[:NEIGHBOUR_POOL]
+        found: dict[str, tuple[str, ...]] = {}
+        if not len(pool):
+            return {self.types[i]: () for i in queries}
+        table = np.stack([vectors.lookup(self.types[i])[0] for i in pool.tolist()])
+        table = table / np.maximum(np.linalg.norm(table, axis=1, keepdims=True), 1e-12)
+        for i in queries:
+            vector = vectors.lookup(self.types[i])[0]
+            if vector is None:
+                found[self.types[i]] = ()
+                continue
+            scores = table @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
+            nearest = [int(pool[j]) for j in np.argsort(-scores, kind="stable")[: NEIGHBOURS + 1]]
+            found[self.types[i]] = tuple(self.types[j] for j in nearest if j != i)[:NEIGHBOURS]
+        return found
+
     def coverage(
         self,
         vectors: Vectors,
         key_words: dict[int, list[int]],
         probe: Probe | None,
         probe_features: _ProbeFeatures | None,
+        queries: list[int],
     ) -> Coverage:
         hows = [vectors.lookup(word)[1] for word in self.types]
         covered = np.array([how != "missing" for how in hows], dtype=bool)
@@ -462,6 +507,7 @@ class _Counts:
             cache_file=vectors.cache_file,
             cache_hit=vectors.cache_hit,
             warnings=vectors.warnings,
+            neighbours=self.neighbours(vectors, queries, covered),
         )
         return _with_coverage_warnings(coverage, len(keys))
 

@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from recommender.errors import ConfigError
+from recommender.models import CELLS, ENCODERS, FROZEN_THEN_TUNED, OOV_INITS, STRATEGIES
 
-STRATEGIES = ("learned", "frozen", "fine-tuned")
-ENCODERS = ("pool", "cnn")
-BUILTIN_SPACES = ("quick", "default")
+BUILTIN_SPACES = ("quick", "default", "thorough")
 
 # What the models read from a configuration, and what each value must be: a value outside this
 # would fail every trial that draws it, so the space is refused when read.
@@ -32,13 +31,25 @@ _PARAMETERS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "filters": ("a whole number above 0", lambda v: _is_whole(v) and v > 0),
     "kernel_sizes": ('widths such as "3,4,5"', lambda v: _are_widths(v)),
     "embedding_dim": ("a whole number above 0", lambda v: _is_whole(v) and v > 0),
+    "cell": ("'gru' or 'lstm'", lambda v: v in CELLS),
+    "units": ("a whole number above 0", lambda v: _is_whole(v) and v > 0),
+    "oov_init": ("'random', 'zeros' or 'mean'", lambda v: v in OOV_INITS),
+    "warmup_epochs": ("a whole number above 0", lambda v: _is_whole(v) and v > 0),
+    "embedding_lr_scale": (
+        "a number above 0, at most 1",
+        lambda v: _is_number(v) and 0 < v <= 1,
+    ),
 }
 # Which parameters each encoder and strategy needs, from any scope that applies to it.
 _REQUIRED = {
     "pool": ("learning_rate", "dropout", "pooling"),
     "cnn": ("learning_rate", "dropout", "filters", "kernel_sizes"),
+    "rnn": ("learning_rate", "dropout", "cell", "units"),
     "learned": ("embedding_dim",),
+    FROZEN_THEN_TUNED: ("warmup_epochs",),
 }
+# Optional: `oov_init` (pretrained strategies; "random" when absent) and `embedding_lr_scale`
+# (a tuned pretrained embedding: fine-tuned, multichannel, frozen-then-tuned; 1 when absent).
 
 _SEARCH_KEYS = {
     "trials_per_strategy": int,
@@ -132,7 +143,7 @@ class SearchSpace:
 
 
 def load_space(name_or_path: str) -> SearchSpace:
-    """Read a built-in space by name (quick, default) or a user's TOML file."""
+    """Read a built-in space by name (quick, default, thorough) or a user's TOML file."""
     if name_or_path in BUILTIN_SPACES:
         text = resources.files("recommender.spaces").joinpath(f"{name_or_path}.toml").read_text()
         return parse_space(text, f"{name_or_path}.toml")

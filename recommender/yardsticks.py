@@ -24,6 +24,7 @@ from recommender.text import tokenize
 TFIDF = "yardstick:tfidf-logreg"
 MAJORITY = "yardstick:majority"
 C_GRID = (0.25, 1.0, 4.0, 16.0)
+COEFFICIENT_BUDGET = 20_000_000  # classes x features of the linear model (160 MB of float64)
 
 
 def run_yardsticks(
@@ -61,7 +62,7 @@ def _tfidf_logistic_regression(
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     fold_scores = {c: [] for c in C_GRID}
     for fit_rows, score_rows in splitter.split(np.zeros(len(train_tokens)), train_labels):
-        vectorizer = _vectorizer()
+        vectorizer = _vectorizer(num_classes)
         fit_features = vectorizer.fit_transform([train_tokens[i] for i in fit_rows])
         score_features = vectorizer.transform([train_tokens[i] for i in score_rows])
         for c in C_GRID:
@@ -69,7 +70,7 @@ def _tfidf_logistic_regression(
             predicted = classifier.predict(score_features)
             fold_scores[c].append(float(np.mean(predicted == train_labels[score_rows])))
     best_c = max(C_GRID, key=lambda c: (np.mean(fold_scores[c]), -c))
-    vectorizer = _vectorizer()
+    vectorizer = _vectorizer(num_classes)
     classifier = _classifier(best_c, num_classes).fit(
         vectorizer.fit_transform(train_tokens), train_labels
     )
@@ -101,11 +102,19 @@ def _tfidf_logistic_regression(
     )
 
 
-def _vectorizer() -> Any:
+def _vectorizer(num_classes: int) -> Any:
+    """The weights are a dense classes x features matrix, and the solver holds a few copies:
+    with 262 classes and the 1-2 grams of source code that was over 10 GB. So the features are
+    capped at the most frequent `COEFFICIENT_BUDGET / classes`: 2 million for 10 classes, far
+    above the 1-2 grams of a few thousand sentences, so only many-class data is affected."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     # documents arrive tokenised by the one tokeniser every embedding model uses
-    return TfidfVectorizer(analyzer=_unigrams_and_bigrams, sublinear_tf=True)
+    return TfidfVectorizer(
+        analyzer=_unigrams_and_bigrams,
+        sublinear_tf=True,
+        max_features=max(1, COEFFICIENT_BUDGET // num_classes),
+    )
 
 
 def _unigrams_and_bigrams(tokens: list[str]) -> list[str]:

@@ -23,11 +23,14 @@ from recommender.errors import UserError
 from recommender.export import (
     DEFAULT_EXTENSION,
     PARITY_PROBES,
-    _with_embedding,
+    _with_rows,
     _write_in_subprocess,
+    export_model,
     extension_rows,
 )
-from recommender.models import Candidate, build_model
+from recommender.models import Candidate, appended_rows, build_model, unfreeze
+from recommender.prepare import prepare
+from recommender.search.trial import fit_candidate
 from recommender.text import Vocabulary, tokenize, tokenize_all
 from recommender.vectors import load_vectors
 from tests.conftest import EXAMPLES
@@ -231,27 +234,125 @@ def test_extension_words_are_the_most_frequent_unseen_words_with_their_file_rows
     assert len(exact) > 290  # the rest are punctuated words, e.g. "n't" -> "nt"
 
 
-def test_the_extended_copy_keeps_every_trained_weight_and_appends_rows() -> None:
-    import_keras()
+# Where each pretrained strategy's word vectors can be read, and how many copies they hold.
+VECTORS_LAYER = {  # with embedding_lr_scale = 0.1 (frozen and frozen-oov do not read it)
+    "frozen": ("embedding", 1),
+    "fine-tuned": ("embedding_scale", 1),
+    "multichannel": ("channels", 2),
+    "frozen-then-tuned": ("embedding_scale", 1),
+    "frozen-oov": ("oov_corrected", 1),
+}
+
+
+@pytest.mark.parametrize("strategy", list(VECTORS_LAYER))
+def test_the_extended_copy_keeps_every_trained_weight_and_appends_rows(strategy) -> None:
+    """Old words keep their trained rows in every embedding layer; new words get exactly the
+    pretrained rows, whatever layers the strategy uses (a learning-rate scale included)."""
+    keras = import_keras()
     rng = np.random.default_rng(0)
     matrix = rng.normal(size=(40, 6)).astype(np.float32)
-    config = {"encoder": "pool", "pooling": "mean", "hidden_units": 4}
-    config |= {"dropout": 0.1, "learning_rate": 1e-3}
+    matrix[0] = 0
+    covered = rng.random(40) < 0.7
+    covered[:2] = False
+    config = {"encoder": "rnn", "cell": "gru", "units": 4, "dropout": 0.1, "learning_rate": 0.05}
+    config |= {"warmup_epochs": 1, "embedding_lr_scale": 0.1}
     model = build_model(
-        Candidate("fine-tuned", "v"),
+        Candidate(strategy, "v"),
         config,
         vocabulary_size=40,
         sequence_length=8,
         num_classes=3,
         embedding_matrix=matrix,
+        covered=covered,
     )
+    ids = rng.integers(0, 40, size=(64, 8)).astype(np.int32)
+    if strategy == "frozen-then-tuned":
+        unfreeze(model, config)
+    model.fit(ids, rng.integers(0, 3, size=64), epochs=2, verbose=0)  # trained rows differ
     extra = rng.normal(size=(25, 6)).astype(np.float32)
-    extended = _with_embedding(model, np.concatenate([matrix, extra]))
-    ids = rng.integers(0, 40, size=(16, 8)).astype(np.int32)
+    extended = _with_rows(model, appended_rows(model, extra))
     np.testing.assert_array_equal(extended.predict(ids, verbose=0), model.predict(ids, verbose=0))
-    rows = np.asarray(extended.get_layer("embedding").embeddings)
-    np.testing.assert_array_equal(rows, np.concatenate([matrix, extra]))
+    name, copies = VECTORS_LAYER[strategy]
+    vectors = keras.Model(extended.inputs, extended.get_layer(name).output)
+    new_words = np.arange(40, 65, dtype=np.int32)[:, None]  # (25, 1): each new word alone
+    got = vectors.predict(np.pad(new_words, ((0, 0), (0, 7))), verbose=0)[:, 0]
+    np.testing.assert_allclose(got, np.tile(extra, copies), rtol=1e-5, atol=1e-6)
     assert "Constant" not in json.dumps(extended.get_config())  # no matrix stored as JSON
+
+
+@pytest.mark.slow
+def test_each_new_strategy_exports_a_raw_string_model_that_loads_in_a_fresh_process(
+    tmp_path,
+) -> None:
+    """multichannel, frozen-then-tuned (two phases, a smaller embedding learning rate) and
+    frozen-oov, each with its vocabulary extension: built-in layers only, so the saved model
+    loads without embrec and answers from raw strings as the trained model does from ids."""
+    import_keras()
+    dataset = load_dataset(EXAMPLES / "customer_reviews.txt")
+    texts, labels = list(dataset.texts[::20]), list(dataset.labels[::20])  # ~190 real reviews
+    tokens = tokenize_all(texts)
+    vectors = load_vectors("glove-6b-50d", {t for document in tokens for t in document})
+    splits = split(labels, seed=0)
+    prepared = prepare(
+        tokens, labels, splits, [vectors], max_vocabulary=5000, max_length=30, seed=0
+    )
+    common = {"learning_rate": 0.01, "dropout": 0.1, "oov_init": "mean"}
+    configs = {
+        "multichannel": {**common, "encoder": "cnn", "filters": 4, "kernel_sizes": "2,3"},
+        "frozen-then-tuned": {**common, "encoder": "rnn", "cell": "gru", "units": 4}
+        | {"warmup_epochs": 1, "embedding_lr_scale": 0.1},
+        "frozen-oov": {**common, "encoder": "pool", "pooling": "mean-max", "hidden_units": 0},
+    }
+    train_texts = [texts[i] for i in splits.train]
+    folders, expected = [], []
+    for strategy, config in configs.items():
+        model = fit_candidate(
+            Candidate(strategy, vectors.name),
+            config,
+            prepared,
+            seed=0,
+            max_epochs=2,
+            patience=1,
+            batch_size=32,
+            fixed_epochs=2,
+        ).model
+        folder = tmp_path / strategy
+        exported = export_model(
+            model,
+            prepared.vocabulary,
+            prepared.sequence_length,
+            prepared.classes,
+            folder,
+            test_texts=[texts[i] for i in splits.test],
+            test_labels=prepared.y["test"],
+            vectors=vectors,
+            extension_limit=30,
+        )
+        assert exported.extension["words"] == 30 and exported.max_abs_diff < 1e-5, strategy
+        folders.append(str(folder))
+        # training texts hold only training words: the extension must not change their answer
+        ids = prepared.vocabulary.encode(tokenize_all(train_texts), prepared.sequence_length)
+        expected.append(model.predict(ids, verbose=0))
+    (tmp_path / "request.json").write_text(json.dumps({"texts": train_texts, "folders": folders}))
+    script = (
+        "import json, sys, keras, numpy as np, tensorflow as tf\n"
+        "request = json.loads(open('request.json').read())\n"
+        "texts = tf.constant(request['texts'])\n"
+        "answers = [np.asarray(keras.models.load_model(folder + '/model.keras')(texts)).tolist()\n"
+        "           for folder in request['folders']]\n"
+        "assert 'recommender' not in sys.modules\n"
+        "print(json.dumps(answers))\n"
+    )
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    answers = json.loads(done.stdout.strip().splitlines()[-1])
+    for strategy, answer, from_ids in zip(configs, answers, expected, strict=True):
+        answer = np.array(answer)
+        np.testing.assert_allclose(answer.sum(axis=1), 1.0, rtol=1e-5)
+        assert np.abs(answer - from_ids).max() < 1e-5, strategy
 
 
 @pytest.mark.slow
@@ -327,7 +428,8 @@ def test_a_model_built_under_jax_or_torch_is_wrapped_by_a_tensorflow_subprocess(
         "config = {'encoder': 'pool', 'pooling': 'mean-max', 'hidden_units': 0,\n"
         "          'dropout': 0.0, 'learning_rate': 1e-3, 'embedding_dim': 8}\n"
         "model = build_model(Candidate('learned'), config, vocabulary_size=len(vocabulary),\n"
-        "                    sequence_length=8, num_classes=2, embedding_matrix=None)\n"
+        "                    sequence_length=8, num_classes=2, embedding_matrix=None,\n"
+        "                    covered=None)\n"
         "exported = export_model(model, vocabulary, 8, ['neg', 'pos'], Path(sys.argv[1]),\n"
         "                        test_texts=texts, test_labels=np.array([1, 0, 0, 0, 1]))\n"
         "print(json.dumps([keras.backend.backend(), exported.max_abs_diff]))\n"

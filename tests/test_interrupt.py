@@ -235,6 +235,28 @@ def test_kill_9_at_every_stage_then_resume_ends_as_an_uninterrupted_run(
     assert (out / "model" / "model.keras").is_file()
 
 
+def test_resume_finishes_a_killed_run_from_its_run_directory_alone(
+    workspace: Workspace, reference: Path
+) -> None:
+    """`--resume RUN_DIR` needs none of the options again: they come from its config.json."""
+    out = workspace.folder / "resumed"
+    process = start(workspace, out)
+    wait_for(lambda: STAGES["a trial"](out), process, "the run to reach a trial")
+    process.popen.send_signal(signal.SIGKILL)
+    process.popen.wait()
+    resumed = subprocess.run(
+        [sys.executable, "-m", "recommender.cli", "recommend", "--resume", str(out)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "120"},
+        cwd=workspace.folder,
+        timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"Resuming: {out}" in resumed.stdout
+    assert outcome(out) == outcome(reference)
+
+
 def test_a_second_process_is_refused_and_ctrl_c_stops_cleanly(
     workspace: Workspace, tmp_path: Path
 ) -> None:

@@ -7,7 +7,14 @@ import pytest
 
 from recommender.backend import import_keras
 from recommender.data import load_dataset, split
-from recommender.models import Candidate, build_model, candidates_for
+from recommender.models import (
+    STRATEGIES,
+    Candidate,
+    build_model,
+    candidates_for,
+    initial_matrix,
+    parameter_counts,
+)
 from recommender.prepare import MIN_SEQUENCE_LENGTH, choose_sequence_length, prepare
 from recommender.search.trial import fit_candidate
 from recommender.text import tokenize_all
@@ -54,6 +61,16 @@ def test_embedding_matrix_holds_the_pretrained_rows(prepared) -> None:
     np.testing.assert_allclose(matrix[row][:3], [0.418, 0.24968, -0.41242], rtol=1e-5)
 
 
+def test_covered_rows_are_the_words_the_vectors_know(prepared) -> None:
+    result, _, _, vectors = prepared
+    covered = result.covered[vectors.name]
+    assert covered.dtype == bool and covered.shape == (len(result.vocabulary),)
+    assert not covered[0] and not covered[1], "padding and the OOV id have no vector"
+    for position, word in enumerate(result.vocabulary.words, start=2):
+        assert covered[position] == (vectors.lookup(word)[0] is not None)
+    assert 0.5 < covered.mean() < 1, "real reviews: most words covered, some not"
+
+
 def test_sequence_length_is_the_99th_percentile_within_bounds() -> None:
     assert choose_sequence_length(list(range(1, 101)), 400) == 100
     assert choose_sequence_length([5000] * 10, 400) == 400
@@ -63,6 +80,15 @@ def test_sequence_length_is_the_99th_percentile_within_bounds() -> None:
 def test_candidates_pair_each_pretrained_strategy_with_each_vectors_source() -> None:
     keys = [c.key for c in candidates_for(("learned", "frozen", "fine-tuned"), ("a", "b"))]
     assert keys == ["learned", "frozen:a", "frozen:b", "fine-tuned:a", "fine-tuned:b"]
+    every = [c.key for c in candidates_for(STRATEGIES, ("a",))]
+    assert every == [
+        "learned",
+        "frozen:a",
+        "fine-tuned:a",
+        "multichannel:a",
+        "frozen-then-tuned:a",
+        "frozen-oov:a",
+    ]
     assert Candidate.from_key("frozen:a.vec") == Candidate("frozen", "a.vec")
 
 
@@ -123,6 +149,7 @@ def test_learned_embedding_takes_the_searched_dimension(prepared) -> None:
         sequence_length=result.sequence_length,
         num_classes=2,
         embedding_matrix=None,
+        covered=None,
     )
     assert _embedding(model).shape == (len(result.vocabulary), 24)
     assert model.output_shape == (None, 2)
@@ -148,8 +175,159 @@ def test_an_empty_text_gets_finite_probabilities(prepared, pooling, strategy) ->
         sequence_length=result.sequence_length,
         num_classes=2,
         embedding_matrix=result.matrices[vectors.name],
+        covered=result.covered[vectors.name],
     )
     empty = np.zeros((2, result.sequence_length), dtype=np.int32)
     probabilities = model.predict(empty, verbose=0)
     assert np.isfinite(probabilities).all()
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+CONFIG = {
+    "encoder": "pool",
+    "learning_rate": 0.01,
+    "dropout": 0.1,
+    "pooling": "mean",
+    "hidden_units": 0,
+}
+
+
+def _fit(result, vectors, strategy: str, config: dict, **options):
+    options = {"seed": 0, "max_epochs": 1, "patience": 1, "batch_size": 32, **options}
+    return fit_candidate(Candidate(strategy, vectors.name), config, result, **options)
+
+
+def _uncovered(result, vectors) -> np.ndarray:
+    """Rows that should learn under frozen-oov: every uncovered word and the OOV id (not 0)."""
+    uncovered = ~result.covered[vectors.name]
+    uncovered[0] = False
+    return uncovered
+
+
+def test_frozen_oov_learns_only_the_rows_the_vectors_do_not_cover(prepared) -> None:
+    result, _, _, vectors = prepared
+    before = result.matrices[vectors.name]
+    model = _fit(result, vectors, "frozen-oov", CONFIG).model
+    slots = np.asarray(model.get_layer("oov_slot").get_weights()[0])[:, 0].astype(int)
+    correction = np.asarray(model.get_layer("embedding_oov").get_weights()[0])
+    used = np.asarray(model.get_layer("embedding").get_weights()[0]) + correction[slots]
+    uncovered = _uncovered(result, vectors)
+    np.testing.assert_array_equal(used[~uncovered], before[~uncovered])
+    changed = np.abs(used - before).max(axis=1) > 0
+    trained = np.zeros(len(before), dtype=bool)
+    trained[np.unique(result.x["train"])] = True  # (the OOV id 1 never occurs in training)
+    assert (uncovered & trained).sum() > 10 and changed[uncovered & trained].all()
+    # only the uncovered rows (plus one unused row) count as trainable, so cost is honest
+    assert correction.shape == (uncovered.sum() + 1, before.shape[1])
+    trainable, _ = parameter_counts(model)
+    assert trainable == correction.size + before.shape[1] * 2 + 2
+
+
+def test_multichannel_keeps_one_copy_and_tunes_the_other(prepared) -> None:
+    result, _, _, vectors = prepared
+    before = result.matrices[vectors.name]
+    model = _fit(
+        result,
+        vectors,
+        "multichannel",
+        {**CONFIG, "encoder": "cnn", "filters": 4, "kernel_sizes": "2"},
+    ).model
+    np.testing.assert_array_equal(_embedding(model), before)
+    tuned = np.asarray(model.get_layer("embedding_tuned").get_weights()[0])
+    assert not np.allclose(tuned, before)
+    assert model.get_layer("channels").output.shape[-1] == 2 * before.shape[1]
+
+
+def test_frozen_then_tuned_keeps_the_embedding_during_the_warm_up_only(prepared) -> None:
+    result, _, _, vectors = prepared
+    before = result.matrices[vectors.name]
+    config = {**CONFIG, "warmup_epochs": 2}
+    warm = _fit(result, vectors, "frozen-then-tuned", config, fixed_epochs=2).model
+    np.testing.assert_array_equal(_embedding(warm), before)
+    tuned = _fit(result, vectors, "frozen-then-tuned", config, fixed_epochs=3).model
+    assert not np.allclose(_embedding(tuned), before)
+    seen: list[int] = []
+    outcome = _fit(
+        result,
+        vectors,
+        "frozen-then-tuned",
+        config,
+        max_epochs=3,
+        patience=5,
+        on_epoch=lambda epoch, _: seen.append(epoch),
+    )
+    assert seen == [1, 2, 3] and outcome.epochs_run == 3, "epochs count across both phases"
+    assert outcome.model.get_layer("embedding").trainable
+
+
+def test_a_smaller_embedding_learning_rate_moves_the_vectors_less(prepared) -> None:
+    result, _, _, vectors = prepared
+    before = result.matrices[vectors.name]
+    moved = {}
+    for scale in (1.0, 0.1):
+        config = {**CONFIG, "warmup_epochs": 1, "embedding_lr_scale": scale}
+        model = _fit(result, vectors, "frozen-then-tuned", config, fixed_epochs=2).model
+        used = _embedding(model) * scale  # stored over the scale, multiplied back in the model
+        moved[scale] = np.abs(used - before).mean()
+    assert 0.02 < moved[0.1] / moved[1.0] < 0.3
+
+
+@pytest.mark.parametrize("oov_init", ["random", "zeros", "mean"])
+def test_oov_init_sets_the_uncovered_rows(prepared, oov_init) -> None:
+    result, _, _, vectors = prepared
+    import_keras()
+    matrix, covered = result.matrices[vectors.name], result.covered[vectors.name]
+    model = build_model(
+        Candidate("frozen", vectors.name),
+        {**CONFIG, "oov_init": oov_init},
+        vocabulary_size=len(result.vocabulary),
+        sequence_length=result.sequence_length,
+        num_classes=2,
+        embedding_matrix=matrix,
+        covered=covered,
+    )
+    rows = _embedding(model)
+    uncovered = _uncovered(result, vectors)
+    np.testing.assert_array_equal(rows[covered], matrix[covered])
+    assert not rows[0].any(), "padding stays zero"
+    expected = {
+        "random": matrix[uncovered],
+        "zeros": np.zeros_like(matrix[uncovered]),
+        "mean": np.broadcast_to(matrix[covered].mean(axis=0), matrix[uncovered].shape),
+    }[oov_init]
+    np.testing.assert_allclose(rows[uncovered], expected, rtol=1e-6)
+    np.testing.assert_array_equal(initial_matrix(matrix, covered, oov_init), rows)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+@pytest.mark.parametrize("strategy", ["learned", "frozen-oov"])
+def test_the_rnn_ignores_padding_and_survives_an_empty_text(prepared, cell, strategy) -> None:
+    result, _, _, vectors = prepared
+    import_keras()
+    model = build_model(
+        Candidate(strategy, None if strategy == "learned" else vectors.name),
+        {**CONFIG, "encoder": "rnn", "cell": cell, "units": 4, "embedding_dim": 8},
+        vocabulary_size=len(result.vocabulary),
+        sequence_length=result.sequence_length,
+        num_classes=2,
+        embedding_matrix=result.matrices[vectors.name],
+        covered=result.covered[vectors.name],
+    )
+    texts = np.zeros((2, result.sequence_length), dtype=np.int32)  # an empty text, then 3 words
+    texts[1, :3] = [5, 9, 2]
+    probabilities = model.predict(texts, verbose=0)
+    assert np.isfinite(probabilities).all()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    short = build_model(
+        Candidate(strategy, None if strategy == "learned" else vectors.name),
+        {**CONFIG, "encoder": "rnn", "cell": cell, "units": 4, "embedding_dim": 8},
+        vocabulary_size=len(result.vocabulary),
+        sequence_length=3,
+        num_classes=2,
+        embedding_matrix=result.matrices[vectors.name],
+        covered=result.covered[vectors.name],
+    )
+    short.set_weights(model.get_weights())  # the same model without the padding: same answer
+    np.testing.assert_allclose(
+        short.predict(texts[1:2, :3], verbose=0), probabilities[1:2], rtol=1e-5, atol=1e-6
+    )

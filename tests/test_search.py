@@ -10,12 +10,25 @@ import pytest
 from recommender.data import load_dataset, split
 from recommender.models import candidates_for
 from recommender.prepare import prepare
-from recommender.search.optuna_engine import SearchFailed, best_trials, load_trials, run_search
+from recommender.search.engine import Budget, SearchFailed, best_trials
+from recommender.search.optuna_engine import OptunaEngine, load_trials
 from recommender.space import load_space
 from recommender.text import tokenize_all
 from recommender.vectors import load_vectors
 from tests.conftest import EXAMPLES
 from tests.helpers import write_tiny_space
+
+
+def run_search(
+    prepared, candidates, space, *, trials_per_candidate, storage_url, seed, on_trial=None
+):
+    """The Optuna engine's trials for a budget of trials only."""
+    outcome = OptunaEngine(storage_url).run(
+        prepared, candidates, space, Budget(trials_per_candidate), seed=seed, on_trial=on_trial
+    )
+    assert outcome.stopped_by == "trials"
+    assert outcome.trials_per_candidate == trials_per_candidate
+    return list(outcome.records)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import optuna
 import pytest
 
 from recommender.errors import ConfigError
+from recommender.models import ENCODERS, STRATEGIES
 from recommender.space import BUILTIN_SPACES, load_space, parse_space
 
 MINIMAL = """
@@ -36,11 +37,43 @@ embedding_dim = { low = 8, high = 32 }
 
 
 @pytest.mark.parametrize("name", BUILTIN_SPACES)
-def test_builtin_spaces_load_and_cover_all_three_strategies(name: str) -> None:
+def test_builtin_spaces_load_and_cover_the_three_basic_strategies(name: str) -> None:
     space = load_space(name)
-    assert set(space.strategies) == {"learned", "frozen", "fine-tuned"}
-    assert set(space.encoders) == {"pool", "cnn"}
+    assert {"learned", "frozen", "fine-tuned"} <= set(space.strategies)
+    assert {"pool", "cnn"} <= set(space.encoders)
     assert space.trials_per_strategy >= 1
+
+
+def test_default_and_thorough_search_everything_and_thorough_searches_more() -> None:
+    quick, default, thorough = (load_space(name) for name in ("quick", "default", "thorough"))
+    for space in (default, thorough):
+        assert space.strategies == STRATEGIES and space.encoders == ENCODERS
+        for strategy in STRATEGIES[1:]:  # every pretrained strategy searches the OOV rows' start
+            names = {p.name for p in space.strategy_params[strategy]}
+            assert "oov_init" in names, (space.name, strategy)
+    assert quick.encoders == ("pool", "cnn"), "quick stays quick: no rnn"
+    assert quick.trials_per_strategy < default.trials_per_strategy < thorough.trials_per_strategy
+    assert default.max_epochs <= thorough.max_epochs
+    for name in ("learning_rate", "dropout"):  # thorough's ranges hold default's
+        wide = next(p for p in thorough.common if p.name == name)
+        narrow = next(p for p in default.common if p.name == name)
+        assert wide.low <= narrow.low and wide.high >= narrow.high, name
+
+
+def test_new_strategies_and_the_rnn_sample_their_own_parameters() -> None:
+    space = load_space("thorough")
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3))
+    seen_rnn = False
+    for _ in range(20):
+        config = space.sample(study.ask(), "frozen-then-tuned")
+        assert 1 <= config["warmup_epochs"] <= 5
+        assert config["embedding_lr_scale"] in (1.0, 0.3, 0.1)
+        assert config["oov_init"] in ("random", "zeros", "mean")
+        if config["encoder"] == "rnn":
+            seen_rnn = True
+            assert config["cell"] in ("gru", "lstm") and config["units"] in (32, 64, 128)
+        assert "warmup_epochs" not in space.sample(study.ask(), "frozen-oov")
+    assert seen_rnn
 
 
 def test_sample_has_only_the_parameters_in_scope() -> None:
@@ -89,6 +122,38 @@ def test_round_trips_through_a_dict() -> None:
         ),
         (("log = true", "log = true, step = 2"), r"common -> learning_rate: unknown key 'step'"),
         (("trials_per_strategy = 2", "trials_per_strategy = 0"), r"must be at least 1"),
+        (
+            (
+                "[strategy.learned]",
+                '[strategy.frozen]\noov_init = { choices = ["mean", "glove"] }\n[strategy.learned]',
+            ),
+            r"mini.toml -> strategy -> frozen -> oov_init: 'glove' is not 'random', 'zeros' or",
+        ),
+        (
+            ('strategies = ["learned", "frozen"]', 'strategies = ["learned", "frozen-then-tuned"]'),
+            r"no 'warmup_epochs' for the pool encoder with the frozen-then-tuned strategy. "
+            r"Add warmup_epochs = \{ ... \} to \[common\] or \[strategy.frozen-then-tuned\]",
+        ),
+        (
+            ('encoders = ["pool", "cnn"]', 'encoders = ["pool", "cnn", "rnn"]'),
+            r"mini.toml: no 'cell' for the rnn encoder with the learned strategy",
+        ),
+        (
+            (
+                "[strategy.learned]",
+                "[encoder.rnn]\ncell = { choices = ['gru'] }\nunits = { low = 0, high = 8 }\n"
+                "[strategy.learned]",
+            ),
+            r"encoder -> rnn -> units: 0 is not a whole number above 0",
+        ),
+        (
+            (
+                "[strategy.learned]",
+                "[strategy.fine-tuned]\nembedding_lr_scale = { choices = [0.1, 2] }\n"
+                "[strategy.learned]",
+            ),
+            r"fine-tuned -> embedding_lr_scale: 2 is not a number above 0, at most 1",
+        ),
     ],
 )
 def test_invalid_space_names_the_file_and_key(edit: tuple[str, str], message: str) -> None:
@@ -97,7 +162,7 @@ def test_invalid_space_names_the_file_and_key(edit: tuple[str, str], message: st
 
 
 def test_unknown_space_name_lists_the_builtin_ones() -> None:
-    with pytest.raises(ConfigError, match="no search space named 'fast'.*quick, default"):
+    with pytest.raises(ConfigError, match="no search space named 'fast'.*quick, default, thorough"):
         load_space("fast")
 
 

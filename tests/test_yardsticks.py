@@ -59,6 +59,20 @@ def test_majority_predicts_the_most_frequent_training_class(reviews) -> None:
     assert majority.accuracy_mean == pytest.approx(np.mean(labels[splits.test] == 1))
 
 
+def test_many_classes_cap_the_linear_models_features(reviews, monkeypatch) -> None:
+    """Its weights are classes x features: with hundreds of classes an uncapped bigram
+    vocabulary took over 10 GB, so the features shrink as the classes grow."""
+    import recommender.yardsticks as yardsticks
+
+    dataset, splits, labels, development = reviews
+    uncapped = _run(dataset, development, labels, splits.test, labels[splits.test])[0]
+    assert uncapped.config["features"] > 300
+    monkeypatch.setattr(yardsticks, "COEFFICIENT_BUDGET", 2 * 300)  # 2 classes: 300 features
+    capped = _run(dataset, development, labels, splits.test, labels[splits.test])[0]
+    assert capped.config["features"] == 300
+    assert capped.accuracy_mean > 0.6  # still a working model on the 300 most frequent n-grams
+
+
 @pytest.mark.slow
 def test_report_names_the_yardstick_when_it_beats_the_winner_on_mr(
     shared_data: Path, tmp_path: Path

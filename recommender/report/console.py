@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from recommender.profile import DatasetProfile
-from recommender.report.files import describe, headline
+from recommender.report.files import describe, headline, neighbours_line
 
 
 def render_profile(console: Console, profile: DatasetProfile) -> None:
@@ -82,6 +82,9 @@ def render_profile(console: Console, profile: DatasetProfile) -> None:
             console.print(f"    probe: {coverage.probe_reading}")
         uncovered = ", ".join(f"{word} ({count:,})" for word, count in coverage.top_uncovered[:8])
         console.print(f"    most frequent uncovered: {uncovered or '-'}")
+        if coverage.neighbours:
+            nearest = neighbours_line(coverage.neighbours, words=4, nearest=3)
+            console.print(f"    nearest words: {nearest}")
         for warning in coverage.warnings:
             console.print(f"    [yellow]note:[/yellow] {warning}")
     folders = sorted({str(Path(c.cache_file).parent) for c in profile.coverage if c.cache_file})
@@ -179,6 +182,8 @@ def render_summary(console: Console, report: dict[str, Any]) -> None:
         for c in report["profile"]["coverage"]
     )
     console.print(f"  coverage: {coverage}")
+    if report.get("domain_vectors"):
+        console.print(f"  domain vectors: {report['domain_vectors']['sentence']}.")
     for sentence in (report.get("learning_curve") or {}).get("sentences", []):
         console.print(f"  data size: {sentence}.")
     run_dir = report["config"]["out"]
@@ -216,6 +221,27 @@ class ProgressEvents:
             self.console.print(f"{verb}: {payload['dir']}")
         elif kind == "profile":
             render_profile(self.console, payload["profile"])
+        elif kind == "pretrain":
+            self._start(f"Pretraining domain vectors on {payload['corpus']}", None)
+        elif kind == "pretrain_progress":
+            if self.progress is not None:
+                phase = "reading the corpus" if payload["phase"] == "read" else "training"
+                self.progress.update(
+                    self.task,
+                    completed=payload["done"],
+                    total=payload["total"],
+                    last=f"{phase}: {payload['rate']:,.0f} words/s",
+                )
+        elif kind == "pretrained":
+            self._stop()
+            summary = payload["summary"]
+            how = "reused from" if summary["cache_hit"] else "written to"
+            self.console.print(
+                f"Domain vectors {summary['name']}: {summary['vocabulary_size']:,} words, "
+                f"{summary['words']:,} corpus words ({summary['dropped_lines']:,} lines of "
+                f"validation/test texts left out), {summary['train_seconds']:.1f} s "
+                f"({summary['words_per_second']:,.0f} words/s); {how} domain/{summary['file']}"
+            )
         elif kind == "search":
             names = ", ".join(c.key for c in payload["candidates"])
             self._start(f"Search ({names})", payload["total"])
@@ -245,7 +271,7 @@ class ProgressEvents:
             self._stop()
             render_summary(self.console, payload["report"])
 
-    def _start(self, title: str, total: int) -> None:
+    def _start(self, title: str, total: int | None) -> None:
         self._stop()
         self.progress = Progress(
             TextColumn("{task.description}"),

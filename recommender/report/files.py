@@ -95,6 +95,7 @@ def markdown(report: dict[str, Any]) -> str:
                 f"{comparison['ci_low']:+.2f} to {comparison['ci_high']:+.2f} | "
                 f"{comparison['p_value']:.3f} | {'yes' if comparison['clear'] else 'no'} |"
             )
+    lines += domain_markdown(report)
     lines += ["", "## Rule", "", decision["rule"], "", "## Data", ""]
     lines.append(
         f"{profile['documents']:,} documents, classes "
@@ -124,6 +125,42 @@ def markdown(report: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def neighbours_line(neighbours: dict[str, Any], words: int = 6, nearest: int = 5) -> str:
+    """'bad: good, awful; fun: ...': each key word's nearest words in the data, by one source."""
+    return "; ".join(
+        f"{word}: {', '.join(near[:nearest]) if near else '(no vector)'}"
+        for word, near in list(neighbours.items())[:words]
+    )
+
+
+def domain_markdown(report: dict[str, Any]) -> list[str]:
+    """The domain-vectors section: what pretraining cost, whether it paid, and each source's
+    nearest words for the task's key words (absent from reports of runs without them)."""
+    domain = report.get("domain_vectors")
+    if not domain:
+        return []
+    lines = [
+        "",
+        "## Domain vectors",
+        "",
+        f"{domain['sentence']}.",
+        "",
+        f"{domain['name']}: {domain['algorithm']} (skip-gram, {domain['dim']} dimensions, window "
+        f"{domain['window']}, min count {domain['min_count']}, {domain['epochs']} passes) on "
+        f"{domain['corpus']}: {domain['documents']:,} documents, {domain['words']:,} words, "
+        f"{domain['vocabulary_size']:,} words with a vector; {domain['train_seconds']:.1f} s of "
+        f"training ({domain['words_per_second']:,.0f} words/s on {domain['workers']} core(s)), "
+        f"{domain['seconds']:.1f} s in all. Leakage guard: {domain['dropped_lines']:,} corpus "
+        f"lines equal to a line of a validation or test text were left out.",
+        "",
+    ]
+    for coverage in report["profile"]["coverage"]:
+        if coverage.get("neighbours"):
+            words = neighbours_line(coverage["neighbours"])
+            lines.append(f"- nearest words by {coverage['vectors']}: {words}")
+    return lines
 
 
 def write_reports(run_dir: Path, report: dict[str, Any]) -> None:

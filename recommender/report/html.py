@@ -13,7 +13,7 @@ import re
 from html import escape
 from typing import Any
 
-from recommender.report.files import describe, headline
+from recommender.report.files import describe, headline, neighbours_line
 
 _NUMBER = re.compile(r"^[+\-]?[\d.,]+( |%|$)")
 STYLE = """
@@ -57,6 +57,7 @@ def html_report(report: dict[str, Any]) -> str:
     parts.append(f"<p class='muted'>Rule: {escape(decision['rule'])}</p>")
     parts += _profile(report)
     parts += _comparison(report)
+    parts += _domain_vectors(report)
     parts += _learning_curve(report)
     parts += _search(report)
     parts += _costs(report)
@@ -234,6 +235,29 @@ def _comparison(report: dict[str, Any]) -> list[str]:
             )
         )
     return parts
+
+
+def _domain_vectors(report: dict[str, Any]) -> list[str]:
+    """Whether pretraining on the user's text paid, its cost, and each source's nearest words."""
+    domain = report.get("domain_vectors")
+    if not domain:
+        return []
+    rows = [
+        [c["vectors"], neighbours_line(c.get("neighbours") or {})]
+        for c in report["profile"]["coverage"]
+    ]
+    return [
+        "<h2>Domain vectors</h2>",
+        f"<p>{escape(domain['sentence'])}.</p>",
+        f"<p class='muted'>{escape(domain['name'])}: {escape(domain['algorithm'])}, "
+        f"{domain['dim']} dimensions, {domain['epochs']} passes over {domain['words']:,} words of "
+        f"{escape(domain['corpus'])} in {domain['train_seconds']:.1f} s "
+        f"({domain['words_per_second']:,.0f} words/s on {domain['workers']} core(s)); "
+        f"{domain['dropped_lines']:,} corpus lines equal to a line of a validation or test text "
+        "left out.</p>",
+        "<p>Nearest words (cosine, among the data's frequent words) of the task's key words:</p>",
+        _table(["vectors", "nearest words"], rows),
+    ]
 
 
 def _learning_curve(report: dict[str, Any]) -> list[str]:

@@ -1,286 +1,446 @@
-"""Optuna engine: one study per candidate in one SQLite file, equal trials each.
+"""Optuna engine: one study per candidate in one storage (SQLite in the run directory, or any
+Optuna storage URL shared by several processes), equal trials each.
 
-Candidates take turns (round-robin), so an interrupted or time-limited search always leaves
-every strategy with the same number of trials. Each trial's sampler is seeded from the run
-seed, the candidate and the trial number, so a resumed search samples what an uninterrupted
-one would have, and trains it with the same seed.
+Each trial has a slot, its place in the candidate's budget (round 0, 1, ...). The run's
+`recommend` process (the coordinator) opens a round by enqueuing one WAITING trial per candidate;
+any process (the coordinator or an `embrec worker`) claims a waiting trial by moving it to
+RUNNING, which the storage does atomically (a row lock in PostgreSQL/MySQL, the database lock in
+SQLite): two processes never run the same slot. Only the coordinator enqueues, so a slot is never
+enqueued twice. A trial whose process died (a dead pid on this machine, or no heartbeat for
+GRACE_SECONDS from another) is marked failed and its slot enqueued again; it is then sampled with
+the same seed, so it runs what the lost trial would have.
 """
 
 from __future__ import annotations
 
 import json
-import signal
+import os
+import socket
 import threading
-import zlib
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+import time
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from recommender.errors import UserError
 from recommender.models import Candidate
 from recommender.prepare import Prepared
+from recommender.search.engine import (
+    Budget,
+    CtrlC,
+    FailureStreak,
+    OnTrial,
+    RoundClock,
+    SearchOutcome,
+    TrialRecord,
+    one_line,
+    trial_seed,
+)
 from recommender.search.trial import fit_candidate
 from recommender.space import SearchSpace
 
-MAX_CONSECUTIVE_FAILURES = 3
-
-
-class SearchFailed(UserError, RuntimeError):
-    """Several trials in a row failed: the problem is not one unlucky configuration."""
+CONTROL_STUDY = "embrec-search"  # its user attributes: rounds opened, and how the search ended
+HEARTBEAT_SECONDS = 10
+GRACE_SECONDS = 60
+POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
-class TrialRecord:
-    """A finished trial, frozen: evidence and decisions read records, never live models."""
+class OptunaEngine:
+    storage_url: str
 
-    candidate: str
-    number: int
-    state: str  # "complete" | "pruned" | "failed"
-    value: float | None  # best validation accuracy
-    config: dict[str, Any]
-    best_epoch: int | None
-    seconds: float | None
-    error: str | None = None
+    @property
+    def name(self) -> str:
+        return "optuna"
 
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+    def run(
+        self,
+        prepared: Prepared,
+        candidates: Sequence[Candidate],
+        space: SearchSpace,
+        budget: Budget,
+        *,
+        seed: int,
+        on_trial: OnTrial | None = None,
+    ) -> SearchOutcome:
+        """Coordinate the search (taking trials too) until every candidate has its budget."""
+        with CtrlC().installed() as ctrl_c:
+            search = _Search(self.storage_url, prepared, candidates, space, budget.trials, seed)
+            return search.coordinate(budget, on_trial, ctrl_c)
 
-
-def run_search(
-    prepared: Prepared,
-    candidates: Sequence[Candidate],
-    space: SearchSpace,
-    *,
-    trials_per_candidate: int,
-    storage_url: str,
-    seed: int,
-    on_trial: Callable[[TrialRecord], None] | None = None,
-) -> list[TrialRecord]:
-    """Run (or resume) the search until every candidate has `trials_per_candidate` trials."""
-    with _CtrlC().installed() as ctrl_c:
-        return _run_search(
-            prepared, candidates, space, trials_per_candidate, storage_url, seed, on_trial, ctrl_c
-        )
-
-
-def _run_search(
-    prepared: Prepared,
-    candidates: Sequence[Candidate],
-    space: SearchSpace,
-    trials_per_candidate: int,
-    storage_url: str,
-    seed: int,
-    on_trial: Callable[[TrialRecord], None] | None,
-    ctrl_c: _CtrlC,
-) -> list[TrialRecord]:
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    studies = {c.key: _open_study(optuna, storage_url, c.key) for c in candidates}
-    for study in studies.values():
-        _fail_interrupted_trials(optuna, study)
-    failures_in_a_row = 0
-    for round_number in range(trials_per_candidate):
-        for candidate in candidates:
-            study = studies[candidate.key]
-            if _budget_used(optuna, study) > round_number:
-                continue
-            study.sampler = optuna.samplers.TPESampler(
-                seed=_trial_seed(seed, candidate.key, round_number),
-                n_startup_trials=max(3, trials_per_candidate // 3),
-            )
-            study.optimize(
-                _objective(optuna, candidate, prepared, space, seed + round_number, ctrl_c),
-                n_trials=1,
-                catch=(Exception,),
-            )
-            ctrl_c.raise_pending()  # one held back while Optuna wrote: the trial is saved whole
-            record = _record(candidate.key, study.trials[-1])
-            failures_in_a_row = failures_in_a_row + 1 if record.state == "failed" else 0
-            if on_trial is not None:
-                on_trial(record)
-            if failures_in_a_row >= MAX_CONSECUTIVE_FAILURES:
-                raise SearchFailed(
-                    f"{failures_in_a_row} trials in a row failed; the last with: {record.error}",
-                    fix="check the data and the search space, or run with --debug",
-                )
-    return load_trials(storage_url, [c.key for c in candidates])
+    def work(
+        self,
+        prepared: Prepared,
+        candidates: Sequence[Candidate],
+        space: SearchSpace,
+        trials: int,
+        *,
+        seed: int,
+        on_trial: OnTrial | None = None,
+    ) -> int:
+        """Take trials of a search that a coordinator runs, until it says the search is over;
+        returns how many this process ran."""
+        with CtrlC().installed() as ctrl_c:
+            search = _Search(self.storage_url, prepared, candidates, space, trials, seed)
+            return search.work(on_trial, ctrl_c)
 
 
 def load_trials(storage_url: str, candidate_keys: Sequence[str]) -> list[TrialRecord]:
     """All finished trials of a run's studies, in candidate then trial order."""
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna = _optuna()
+    storage = _storage(optuna, storage_url)
     records = []
     for key in candidate_keys:
-        study = _open_study(optuna, storage_url, key)
-        records.extend(
-            _record(key, t) for t in study.trials if t.state != optuna.trial.TrialState.RUNNING
-        )
+        study = _open_study(optuna, storage, storage_url, key)
+        records.extend(_record(key, t, slot) for t, slot in _slots(study) if t.state.is_finished())
     return records
 
 
-def best_trials(records: Sequence[TrialRecord]) -> dict[str, TrialRecord]:
-    """The best completed trial of each candidate (ties: the earlier trial)."""
-    best: dict[str, TrialRecord] = {}
-    for record in records:
-        if record.state != "complete" or record.value is None:
-            continue
-        current = best.get(record.candidate)
-        if current is None or record.value > current.value:  # type: ignore[operator]
-            best[record.candidate] = record
-    return best
+class _Search:
+    def __init__(
+        self,
+        storage_url: str,
+        prepared: Prepared,
+        candidates: Sequence[Candidate],
+        space: SearchSpace,
+        trials: int,
+        seed: int,
+    ) -> None:
+        self.optuna = _optuna()
+        self.storage_url = storage_url
+        self.storage = _storage(self.optuna, storage_url)
+        self.studies = {
+            c.key: _open_study(self.optuna, self.storage, storage_url, c.key) for c in candidates
+        }
+        self.control = _open_study(self.optuna, self.storage, storage_url, CONTROL_STUDY)
+        self.candidates = list(candidates)
+        self.prepared, self.space, self.trials, self.seed = prepared, space, trials, seed
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.failures = FailureStreak()
 
+    def coordinate(self, budget: Budget, on_trial: OnTrial | None, ctrl_c: CtrlC) -> SearchOutcome:
+        clock = RoundClock(budget.seconds)
+        self._recover()
+        seen = self._finished()
+        # a search the time budget ended stays ended; one ended by its trials may get more
+        stopped_by = "time" if self.control.user_attrs.get("stopped_by") == "time" else None
+        self.control.set_user_attr("stopped_by", stopped_by)
+        while True:
+            slots = self._slot_states()
+            opened = max(self._opened(), *(max(s, default=-1) + 1 for s in slots.values()))
+            done = [all(slots[k].get(r) == "done" for k in slots) for r in range(opened)]
+            if clock.round_started is not None and all(done):
+                clock.end_round()
+            claimed = all("waiting" not in states.values() for states in slots.values())
+            may_open = claimed and (budget.seconds is None or all(done))
+            if stopped_by is None and opened >= budget.trials:
+                stopped_by = "trials"
+            if stopped_by is None and may_open:
+                if clock.allows_round():
+                    self._open_round(opened)
+                    clock.start_round()
+                    continue
+                stopped_by = "time"
+            if self._run_next(ctrl_c):
+                seen = self._report_new(seen, on_trial)
+                continue
+            if stopped_by is not None and all(done):
+                break
+            seen = self._report_new(seen, on_trial)
+            time.sleep(POLL_SECONDS)
+            self._recover()
+        with ctrl_c.held_back():
+            self.control.set_user_attr("stopped_by", stopped_by)
+        records = load_trials(self.storage_url, [c.key for c in self.candidates])
+        return SearchOutcome("optuna", tuple(records), stopped_by, opened)
 
-def _open_study(optuna: Any, storage_url: str, key: str) -> Any:
-    from sqlalchemy.exc import DatabaseError
+    def work(self, on_trial: OnTrial | None, ctrl_c: CtrlC) -> int:
+        ran = 0
+        while True:
+            record = self._run_next(ctrl_c)
+            if record is not None:
+                ran += 1
+                if on_trial is not None:
+                    on_trial(record)
+                continue
+            if self.control.user_attrs.get("stopped_by"):
+                return ran
+            time.sleep(POLL_SECONDS)
 
-    try:
-        return optuna.create_study(
-            study_name=key,
-            storage=storage_url,
-            direction="maximize",
-            pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1),
-            load_if_exists=True,
+    def _opened(self) -> int:
+        return int(self.control.user_attrs.get("rounds", 0))
+
+    def _open_round(self, number: int) -> None:
+        for candidate in self.candidates:
+            self.studies[candidate.key].enqueue_trial({}, user_attrs={"slot": number})
+        self.control.set_user_attr("rounds", number + 1)
+
+    def _slot_states(self) -> dict[str, dict[int, str]]:
+        """Per candidate, each slot's state: waiting, running or done (a slot whose trial was
+        interrupted has no state until it is enqueued again)."""
+        states: dict[str, dict[int, str]] = {}
+        for key, study in self.studies.items():
+            mine: dict[int, str] = {}
+            for trial, slot in _slots(study):
+                state = _slot_state(self.optuna, trial)
+                if slot is not None and state is not None:
+                    mine[slot] = state
+            states[key] = mine
+        return states
+
+    def _recover(self) -> None:
+        """Fail the trials of processes that died; enqueue again the slots they held."""
+        running = self.optuna.trial.TrialState.RUNNING
+        for study in self.studies.values():
+            for trial in study.get_trials(deepcopy=False, states=(running,)):
+                if _abandoned(trial):
+                    self.storage.set_trial_state_values(
+                        trial._trial_id, self.optuna.trial.TrialState.FAIL
+                    )
+            self.optuna.storages.fail_stale_trials(study)
+        states = self._slot_states()
+        for key, study in self.studies.items():
+            for number in range(self._opened()):
+                if number not in states[key]:
+                    study.enqueue_trial({}, user_attrs={"slot": number})
+
+    def _finished(self) -> set[tuple[str, int]]:
+        return {
+            (key, t.number)
+            for key, study in self.studies.items()
+            for t in study.get_trials(deepcopy=False)
+            if t.state.is_finished()
+        }
+
+    def _report_new(
+        self, seen: set[tuple[str, int]], on_trial: OnTrial | None
+    ) -> set[tuple[str, int]]:
+        """Announce the trials finished since `seen` (by this process or a worker)."""
+        now = self._finished()
+        if on_trial is not None:
+            for key, study in self.studies.items():
+                for trial, slot in _slots(study):
+                    if (key, trial.number) in now - seen:
+                        on_trial(_record(key, trial, slot))
+        return now
+
+    def _run_next(self, ctrl_c: CtrlC) -> TrialRecord | None:
+        """Claim the waiting trial of the earliest round (candidates in order) and run it."""
+        waiting_state = self.optuna.trial.TrialState.WAITING
+        waiting = sorted(
+            (trial.user_attrs["slot"], index, trial._trial_id, candidate)
+            for index, candidate in enumerate(self.candidates)
+            for trial in self.studies[candidate.key].get_trials(
+                deepcopy=False, states=(waiting_state,)
+            )
         )
-    except DatabaseError as error:  # a damaged file, or not SQLite at all
-        raise UserError(
-            f"the search's study database cannot be read ({_one_line(error.orig or error)})",
-            where=storage_url.removeprefix("sqlite:///"),
-            fix="move it away and rerun the same command; the search then starts again",
-        ) from error
+        for slot, _, trial_id, candidate in waiting:
+            with ctrl_c.held_back():
+                try:
+                    mine = self.storage.set_trial_state_values(
+                        trial_id, self.optuna.trial.TrialState.RUNNING
+                    )
+                except self.optuna.exceptions.UpdateFinishedTrialError:
+                    mine = False
+                if mine:
+                    self.storage.set_trial_user_attr(trial_id, "owner", self.owner)
+                    self.storage.record_heartbeat(trial_id)
+            if mine:
+                record = self._run(candidate, slot, trial_id, ctrl_c)
+                self.failures.add(record)
+                return record
+        return None
 
+    def _run(self, candidate: Candidate, slot: int, trial_id: int, ctrl_c: CtrlC) -> TrialRecord:
+        optuna = self.optuna
+        study = self.studies[candidate.key]
+        study.sampler = optuna.samplers.TPESampler(
+            seed=trial_seed(self.seed, candidate.key, slot),
+            n_startup_trials=max(3, self.trials // 3),
+        )
+        trial = optuna.trial.Trial(study, trial_id)
+        with _Heartbeat(self.storage, trial_id):
+            try:
+                value = self._objective(trial, candidate, slot, ctrl_c)
+                state, values = optuna.trial.TrialState.COMPLETE, [value]
+            except optuna.TrialPruned:
+                state, values = optuna.trial.TrialState.PRUNED, None
+            except Exception as error:  # recorded, so a resumed search counts this trial as run
+                with ctrl_c.held_back():
+                    trial.set_user_attr("error", one_line(error))
+                state, values = optuna.trial.TrialState.FAIL, None
+            except BaseException:  # Ctrl-C: failed without an error, so its slot is run again
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                raise
+            with ctrl_c.held_back():
+                study.tell(trial, values, state=state)
+        return _record(candidate.key, study.trials[trial.number], slot)
 
-def _fail_interrupted_trials(optuna: Any, study: Any) -> None:
-    """A trial left RUNNING by a killed process is marked failed; its slot is re-run."""
-    for trial in study.trials:
-        if trial.state == optuna.trial.TrialState.RUNNING:
-            study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
-
-
-def _budget_used(optuna: Any, study: Any) -> int:
-    """Finished trials, not counting those an interrupted or killed process left (re-run)."""
-    return sum(
-        1
-        for t in study.trials
-        if t.state != optuna.trial.TrialState.FAIL or "error" in t.user_attrs
-    )
-
-
-def _one_line(error: Exception) -> str:
-    first = (str(error).strip().splitlines() or [""])[0]
-    return f"{type(error).__name__}: {first[:200]}"
-
-
-def _trial_seed(seed: int, key: str, number: int) -> int:
-    return (seed * 1_000_003 + zlib.crc32(key.encode()) + number * 7919) % (2**31)
-
-
-def _objective(
-    optuna: Any,
-    candidate: Candidate,
-    prepared: Prepared,
-    space: SearchSpace,
-    seed: int,
-    ctrl_c: _CtrlC,
-) -> Callable[[Any], float]:
-    """The trial's training seed is fixed by its slot in the budget, not by Optuna's trial
-    number: a trial re-run after a kill gets a new number but must train as the lost one would."""
-
-    def objective(trial: Any) -> float:
-        config = space.sample(trial, candidate.strategy)
-        trial.set_user_attr("config", json.dumps(config))
+    def _objective(self, trial: Any, candidate: Candidate, slot: int, ctrl_c: CtrlC) -> float:
+        """The trial's training seed is fixed by its slot, not by Optuna's trial number: a trial
+        re-run after a kill gets a new number but must train as the lost one would."""
+        config = self.space.sample(trial, candidate.strategy)
+        with ctrl_c.held_back():
+            trial.set_user_attr("config", json.dumps(config))
 
         def report(epoch: int, val_accuracy: float) -> None:
             with ctrl_c.held_back():
                 trial.report(val_accuracy, epoch)
                 hopeless = trial.should_prune()
             if hopeless:
-                raise optuna.TrialPruned(f"pruned after epoch {epoch}")
+                raise self.optuna.TrialPruned(f"pruned after epoch {epoch}")
 
-        try:
-            with ctrl_c.at_once():
-                outcome = fit_candidate(
-                    candidate,
-                    config,
-                    prepared,
-                    seed=seed,
-                    max_epochs=space.max_epochs,
-                    patience=space.patience,
-                    batch_size=space.batch_size,
-                    on_epoch=report,
-                )
-        except optuna.TrialPruned:
-            raise
-        except Exception as error:  # recorded, so a resumed search counts this trial as run
-            trial.set_user_attr("error", _one_line(error))
-            raise
-        trial.set_user_attr("best_epoch", outcome.best_epoch)
-        trial.set_user_attr("seconds", round(outcome.seconds, 3))
+        with ctrl_c.at_once():
+            outcome = fit_candidate(
+                candidate,
+                config,
+                self.prepared,
+                seed=self.seed + slot,
+                max_epochs=self.space.max_epochs,
+                patience=self.space.patience,
+                batch_size=self.space.batch_size,
+                on_epoch=report,
+            )
+        with ctrl_c.held_back():
+            trial.set_user_attr("best_epoch", outcome.best_epoch)
+            trial.set_user_attr("seconds", round(outcome.seconds, 3))
         return float(outcome.val_accuracy)  # type: ignore[arg-type]
 
-    return objective
+
+class _Heartbeat:
+    """Records a running trial's heartbeat in the storage, so other processes can tell a trial
+    whose process died (no heartbeat for GRACE_SECONDS) from a slow one."""
+
+    def __init__(self, storage: Any, trial_id: int) -> None:
+        self.storage, self.trial_id = storage, trial_id
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def __enter__(self) -> None:
+        self.thread.start()
+
+    def __exit__(self, *exception: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        while not self.stop.wait(HEARTBEAT_SECONDS):
+            self.storage.record_heartbeat(self.trial_id)
 
 
-class _CtrlC:
-    """Where Ctrl-C lands during the search. While a model trains it stops the training at once;
-    while Optuna writes to the study it waits for the write to end: a KeyboardInterrupt inside
-    SQLAlchemy can leave this process holding the SQLite lock, so that recording the interrupted
-    trial then fails ("database is locked") with a traceback instead of the resume hint."""
+def _optuna() -> Any:
+    import optuna
 
-    def __init__(self) -> None:
-        self.training = False
-        self.pending = False
-
-    @contextmanager
-    def installed(self) -> Iterator[_CtrlC]:
-        """Catch SIGINT for the block (signals reach the main thread only); one held back is
-        raised when the block ends."""
-        if threading.current_thread() is not threading.main_thread():
-            yield self
-            return
-        previous = signal.signal(signal.SIGINT, self._received)
-        try:
-            yield self
-        finally:
-            signal.signal(signal.SIGINT, previous)
-        self.raise_pending()
-
-    def _received(self, signum: int, frame: Any) -> None:
-        if self.training:
-            raise KeyboardInterrupt
-        self.pending = True
-
-    def raise_pending(self) -> None:
-        if self.pending:
-            self.pending = False
-            raise KeyboardInterrupt
-
-    @contextmanager
-    def at_once(self) -> Iterator[None]:
-        """Training: Ctrl-C (also one pressed just before) interrupts it at once."""
-        self.raise_pending()
-        self.training = True
-        try:
-            yield
-        finally:
-            self.training = False
-
-    @contextmanager
-    def held_back(self) -> Iterator[None]:
-        """A write to the study in the middle of training: Ctrl-C waits for it to end."""
-        training, self.training = self.training, False
-        try:
-            yield
-        finally:
-            self.training = training
-        if training:
-            self.raise_pending()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # heartbeats are "experimental" since Optuna 2.9; the warning would fill the console
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    return optuna
 
 
-def _record(key: str, trial: Any) -> TrialRecord:
+def _storage(optuna: Any, url: str) -> Any:
+    """The storage behind every study of the run, with heartbeats for finding dead workers."""
+    from sqlalchemy.exc import ArgumentError, DatabaseError
+
+    try:
+        return optuna.storages.RDBStorage(
+            url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS
+        )
+    except (ArgumentError, ImportError, DatabaseError) as error:
+        cause = getattr(error, "orig", None) or error
+        if url.startswith("sqlite:///") and isinstance(error, DatabaseError):
+            raise _damaged(url, cause) from error
+        raise UserError(
+            f"the search's study storage cannot be opened ({one_line(cause)})",
+            where=_shown(url),
+            fix="pass --storage with a reachable database URL such as "
+            "postgresql://user@host/db (pip install 'embrec[postgres]'), or leave it out",
+        ) from error
+
+
+def _open_study(optuna: Any, storage: Any, url: str, key: str) -> Any:
+    from sqlalchemy.exc import DatabaseError
+
+    try:
+        return optuna.create_study(
+            study_name=key,
+            storage=storage,
+            direction="maximize",
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1),
+            load_if_exists=True,
+        )
+    except DatabaseError as error:
+        raise _damaged(url, error.orig or error) from error
+
+
+def _damaged(url: str, cause: BaseException) -> UserError:
+    """A damaged study database, or not one at all."""
+    return UserError(
+        f"the search's study database cannot be read ({one_line(cause)})",
+        where=_shown(url),
+        fix="move it away and rerun the same command; the search then starts again",
+    )
+
+
+def _shown(url: str) -> str:
+    """A storage URL for an error line: the SQLite file, or the URL without its password."""
+    if url.startswith("sqlite:///"):
+        return url.removeprefix("sqlite:///")
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _abandoned(trial: Any) -> bool:
+    """A RUNNING trial that no live process runs: one this engine did not claim (no slot), one
+    whose process died between claiming it and naming itself (so it has no heartbeat either),
+    or one claimed by a process of this machine that has died."""
+    if "slot" not in trial.user_attrs:
+        return True
+    if "owner" not in trial.user_attrs:
+        started = trial.datetime_start or datetime.now()
+        return (datetime.now() - started).total_seconds() > GRACE_SECONDS
+    host, _, pid = str(trial.user_attrs["owner"]).rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's: its heartbeat tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _slots(study: Any) -> list[tuple[Any, int | None]]:
+    """Each trial with its slot. Studies of older versions have no slot attribute: their
+    finished trials (not those a killed process left) fill the slots in order."""
+    found = []
+    next_slot = 0
+    for trial in study.get_trials(deepcopy=False):
+        slot = trial.user_attrs.get("slot")
+        if slot is None and _counted(trial):
+            slot, next_slot = next_slot, next_slot + 1
+        found.append((trial, slot))
+    return found
+
+
+def _counted(trial: Any) -> bool:
+    """A finished trial that spends its slot: failed by an interrupted process does not."""
+    name = trial.state.name
+    return name in ("COMPLETE", "PRUNED") or (name == "FAIL" and "error" in trial.user_attrs)
+
+
+def _slot_state(optuna: Any, trial: Any) -> str | None:
+    if trial.state == optuna.trial.TrialState.WAITING:
+        return "waiting"
+    if trial.state == optuna.trial.TrialState.RUNNING:
+        return "running"
+    return "done" if _counted(trial) else None
+
+
+def _record(key: str, trial: Any, slot: int | None) -> TrialRecord:
     state = {"COMPLETE": "complete", "PRUNED": "pruned"}.get(trial.state.name, "failed")
     seconds = trial.user_attrs.get("seconds")
     if seconds is None and trial.datetime_complete and trial.datetime_start:
@@ -294,4 +454,5 @@ def _record(key: str, trial: Any) -> TrialRecord:
         best_epoch=trial.user_attrs.get("best_epoch"),
         seconds=seconds,
         error=trial.user_attrs.get("error", "interrupted" if state == "failed" else None),
+        slot=slot,
     )

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from recommender.models import Candidate, build_model
+from recommender.models import Candidate, build_model, unfreeze, warmup_epochs
 from recommender.prepare import Prepared
 
 
@@ -38,11 +38,16 @@ def fit_candidate(
     """Train on `train_splits`. Without `fixed_epochs`, stop when validation accuracy has not
     improved for `patience` epochs and keep the best weights; `on_epoch(epoch, val_accuracy)`
     may raise to stop a hopeless trial (pruning). With `fixed_epochs`, train exactly that long
-    without validation (the final model, trained on train+validation)."""
+    without validation (the final model, trained on train+validation).
+
+    A frozen-then-tuned model trains in two phases (embedding frozen for its warm-up epochs,
+    then unfrozen and recompiled); epochs are numbered across both, the best weights may come
+    from either, and early stopping waits for the second phase to have `patience` epochs."""
     import keras
 
     keras.utils.set_random_seed(seed)
     matrix = prepared.matrices.get(candidate.vectors) if candidate.vectors else None
+    covered = prepared.covered.get(candidate.vectors) if candidate.vectors else None
     model = build_model(
         candidate,
         config,
@@ -50,33 +55,84 @@ def fit_candidate(
         sequence_length=prepared.sequence_length,
         num_classes=len(prepared.classes),
         embedding_matrix=matrix,
+        covered=covered,
     )
     x, y = prepared.xy(*train_splits)
+    warmup = warmup_epochs(candidate, config)
     started = time.perf_counter()
     if fixed_epochs is not None:
-        model.fit(x, y, epochs=fixed_epochs, batch_size=batch_size, shuffle=True, verbose=0)
+        for first, last in phases(warmup, fixed_epochs):
+            if first:
+                unfreeze(model, config)
+            model.fit(
+                x,
+                y,
+                initial_epoch=first,
+                epochs=last,
+                batch_size=batch_size,
+                shuffle=True,
+                verbose=0,
+            )
         return FitOutcome(model, None, fixed_epochs, fixed_epochs, time.perf_counter() - started)
 
-    callbacks: list[Any] = [
-        keras.callbacks.EarlyStopping(
-            monitor="val_accuracy", mode="max", patience=patience, restore_best_weights=True
-        )
-    ]
+    stopper = _EarlyStopping(keras, patience)
+    callbacks: list[Any] = [stopper]
     if on_epoch is not None:
         callbacks.append(_EpochHook(keras, on_epoch))
-    history = model.fit(
-        x,
-        y,
-        validation_data=(prepared.x["validation"], prepared.y["validation"]),
-        epochs=max_epochs,
-        batch_size=batch_size,
-        shuffle=True,
-        callbacks=callbacks,
-        verbose=0,
-    )
-    scores = [float(v) for v in history.history["val_accuracy"]]
+    for first, last in phases(warmup, max_epochs):
+        if first:
+            unfreeze(model, config)
+        stopper.wait, stopper.stopping = 0, last == max_epochs  # never during the warm-up
+        model.fit(
+            x,
+            y,
+            validation_data=(prepared.x["validation"], prepared.y["validation"]),
+            initial_epoch=first,
+            epochs=last,
+            batch_size=batch_size,
+            shuffle=True,
+            callbacks=callbacks,
+            verbose=0,
+        )
+    model.set_weights(stopper.best_weights)
+    scores = stopper.scores
     best = max(range(len(scores)), key=lambda i: scores[i])
     return FitOutcome(model, scores[best], best + 1, len(scores), time.perf_counter() - started)
+
+
+def phases(warmup: int, epochs: int) -> list[tuple[int, int]]:
+    """(first, last) epochs of each `fit()`: [0, epochs) in one, or the warm-up then the rest;
+    a warm-up as long as the training never unfreezes."""
+    if 0 < warmup < epochs:
+        return [(0, warmup), (warmup, epochs)]
+    return [(0, epochs)]
+
+
+def _EarlyStopping(keras: Any, patience: int) -> Any:
+    """Keras' `EarlyStopping(restore_best_weights=True)` on validation accuracy, but one that
+    lasts across several `fit()` calls (Keras' resets itself at each); it stops only while
+    `stopping` is set, and the caller restores `best_weights`."""
+
+    class EarlyStopping(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.scores: list[float] = []
+            self.best_weights: list[Any] | None = None
+            self.wait = 0
+            self.stopping = True
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+            score = float((logs or {})["val_accuracy"])
+            if self.best_weights is None or score > max(self.scores):
+                self.best_weights = self.model.get_weights()
+                self.wait = 0
+            else:
+                self.wait += 1
+                if self.stopping and self.wait >= patience:
+                    self.model.stop_training = True
+            self.scores.append(score)
+
+    return EarlyStopping()
 
 
 def _EpochHook(keras: Any, on_epoch: Callable[[int, float], None]) -> Any:

@@ -1,0 +1,220 @@
+"""KerasTuner engine: one tuner (Bayesian optimisation or Hyperband) per candidate, in
+RUN/keras_tuner/<candidate>, trained by the same `fit_candidate()` as the Optuna engine.
+
+KerasTuner keeps each project on disk (overwrite=False), so a resumed search reloads it: finished
+trials are kept and a trial a killed process left running is retried with the same values.
+Candidates take turns as with Optuna: each tuner's `max_trials` is raised by one per round.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from recommender.models import Candidate
+from recommender.prepare import Prepared
+from recommender.search.engine import (
+    Budget,
+    CtrlC,
+    FailureStreak,
+    OnTrial,
+    RoundClock,
+    SearchOutcome,
+    TrialRecord,
+    trial_seed,
+)
+from recommender.search.trial import fit_candidate
+from recommender.space import SearchSpace
+
+OBJECTIVE = "val_accuracy"
+
+
+class HyperParametersSuggester:
+    """Answers `SearchSpace.sample()`'s questions from a KerasTuner `HyperParameters`: it
+    registers each parameter the first time and returns the value the oracle chose for it.
+    `fixed` overrides a choice (to declare every encoder's parameters before the first trial)."""
+
+    def __init__(self, hp: Any, fixed: dict[str, Any] | None = None) -> None:
+        self.hp = hp
+        self.fixed = fixed or {}
+
+    def suggest_float(self, name: str, low: float, high: float, *, log: bool = False) -> float:
+        return self.hp.Float(name, low, high, sampling="log" if log else "linear")
+
+    def suggest_int(self, name: str, low: int, high: int, *, log: bool = False) -> int:
+        return self.hp.Int(name, low, high, sampling="log" if log else "linear")
+
+    def suggest_categorical(self, name: str, choices: list[Any]) -> Any:
+        value = self.hp.Choice(name, choices)
+        return self.fixed.get(name, value)
+
+
+@dataclass(frozen=True)
+class KerasTunerEngine:
+    directory: Path
+    algorithm: str  # "bayesian" | "hyperband"
+
+    @property
+    def name(self) -> str:
+        return f"keras-tuner-{self.algorithm}"
+
+    def run(
+        self,
+        prepared: Prepared,
+        candidates: Sequence[Candidate],
+        space: SearchSpace,
+        budget: Budget,
+        *,
+        seed: int,
+        on_trial: OnTrial | None = None,
+    ) -> SearchOutcome:
+        with CtrlC().installed() as ctrl_c:
+            tuners = {
+                c.key: self._tuner(c, prepared, space, budget, seed, ctrl_c) for c in candidates
+            }
+            clock, failures = RoundClock(budget.seconds), FailureStreak()
+            stopped_by, rounds = "trials", 0
+            for number in range(budget.trials):
+                if all(_ended(t) > number for t in tuners.values()):
+                    rounds += 1
+                    continue  # a round an earlier process finished
+                if not clock.allows_round():
+                    stopped_by = "time"
+                    break
+                clock.start_round()
+                for candidate in candidates:
+                    tuner = tuners[candidate.key]
+                    if _ended(tuner) > number:
+                        continue
+                    tuner.oracle.max_trials = number + 1
+                    tuner.search()
+                    record = _records(candidate, tuner, space)[-1]
+                    if on_trial is not None:
+                        on_trial(record)
+                    failures.add(record)
+                clock.end_round()
+                rounds += 1
+            records = [r for c in candidates for r in _records(c, tuners[c.key], space)]
+            return SearchOutcome(self.name, tuple(records), stopped_by, rounds)
+
+    def _tuner(
+        self,
+        candidate: Candidate,
+        prepared: Prepared,
+        space: SearchSpace,
+        budget: Budget,
+        seed: int,
+        ctrl_c: CtrlC,
+    ) -> Any:
+        import keras_tuner
+
+        objective = keras_tuner.Objective(OBJECTIVE, direction="max")
+        common = {
+            "objective": objective,
+            "seed": trial_seed(seed, candidate.key, 0),
+            "max_consecutive_failed_trials": budget.trials + 1,  # FailureStreak decides
+        }
+        if self.algorithm == "hyperband":
+            oracle = keras_tuner.oracles.HyperbandOracle(
+                max_epochs=space.max_epochs, hyperband_iterations=None, **common
+            )
+        else:
+            oracle = keras_tuner.oracles.BayesianOptimizationOracle(
+                max_trials=budget.trials, **common
+            )
+
+        def fit(trial: Any) -> dict[str, float]:
+            hp = trial.hyperparameters
+            config = space.sample(HyperParametersSuggester(hp), candidate.strategy)
+            with ctrl_c.at_once():
+                outcome = fit_candidate(
+                    candidate,
+                    config,
+                    prepared,
+                    seed=seed + int(trial.trial_id),
+                    max_epochs=int(hp.values.get("tuner/epochs", space.max_epochs)),
+                    patience=space.patience,
+                    batch_size=space.batch_size,
+                )
+            return {
+                OBJECTIVE: float(outcome.val_accuracy),  # type: ignore[arg-type]
+                "best_epoch": float(outcome.best_epoch),
+                "seconds": round(outcome.seconds, 3),
+            }
+
+        with contextlib.redirect_stdout(io.StringIO()):  # "Reloading Tuner from ..."
+            tuner = _tuner_class(keras_tuner)(
+                fit,
+                oracle=oracle,
+                directory=str(self.directory),
+                project_name=candidate.key.replace(":", "-"),
+                overwrite=False,
+            )
+        tuner.oracle.verbose = 0  # KerasTuner's own display would print over the progress bar
+        if not tuner.oracle.trials and not tuner.oracle.hyperparameters.space:
+            _declare(tuner.oracle, space, candidate.strategy)
+        return tuner
+
+
+def _tuner_class(keras_tuner: Any) -> type:
+    """A tuner that trains with `fit_candidate()` (so training is written once, in trial.py)."""
+
+    class Tuner(keras_tuner.engine.base_tuner.BaseTuner):
+        def __init__(self, fit: Any, **kwargs: Any) -> None:
+            self.fit = fit
+            super().__init__(**kwargs)
+
+        def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> dict[str, float]:
+            return self.fit(trial)
+
+    return Tuner
+
+
+def _declare(oracle: Any, space: SearchSpace, strategy: str) -> None:
+    """Tell a new oracle every parameter of the space (each encoder's too), so that the first
+    trial is sampled like the others instead of taking each parameter's default."""
+    hp = oracle.get_space()
+    for encoder in space.encoders:
+        space.sample(HyperParametersSuggester(hp, {"encoder": encoder}), strategy)
+    oracle.update_space(hp)
+
+
+def _ended(tuner: Any) -> int:
+    """Trials that spent their turn (a trial left running by a killed process has not)."""
+    return sum(t.status in ("COMPLETED", "FAILED") for t in tuner.oracle.trials.values())
+
+
+def _records(candidate: Candidate, tuner: Any, space: SearchSpace) -> list[TrialRecord]:
+    """The ended trials of a tuner as records, in trial order."""
+    records = []
+    trials = sorted(tuner.oracle.trials.values(), key=lambda t: int(t.trial_id))
+    for trial in trials:
+        if trial.status not in ("COMPLETED", "FAILED"):
+            continue
+        complete = trial.status == "COMPLETED"
+        hp = trial.hyperparameters.copy()
+        metrics = trial.metrics
+        records.append(
+            TrialRecord(
+                candidate=candidate.key,
+                number=int(trial.trial_id),
+                state="complete" if complete else "failed",
+                value=float(trial.score) if complete else None,
+                config=space.sample(HyperParametersSuggester(hp), candidate.strategy),
+                best_epoch=int(metrics.get_last_value("best_epoch")) if complete else None,
+                seconds=float(metrics.get_last_value("seconds")) if complete else None,
+                error=None if complete else _last_line(trial.message),
+                slot=int(trial.trial_id),
+            )
+        )
+    return records
+
+
+def _last_line(message: str | None) -> str:
+    """KerasTuner keeps a failed trial's traceback; its last line names the error."""
+    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
+    return lines[-1][:200] if lines else "failed"

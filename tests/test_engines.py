@@ -1,0 +1,213 @@
+"""Both search engines behind one interface: the same trial records, the same number of trials
+per candidate, a time budget that ends the search at a round boundary, and a KerasTuner search
+that resumes without re-running finished trials."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from recommender.cli import app
+from recommender.config import RunConfig
+from recommender.data import load_dataset, split
+from recommender.models import candidates_for
+from recommender.prepare import prepare
+from recommender.search import keras_tuner_engine
+from recommender.search.engine import Budget, Engine, SearchFailed, best_trials, engine_for
+from recommender.space import load_space
+from recommender.text import tokenize_all
+from recommender.vectors import load_vectors
+from tests.conftest import EXAMPLES
+from tests.helpers import write_reviews_sample, write_tiny_space
+
+ENGINES = ("optuna", "keras-tuner-bayesian", "keras-tuner-hyperband")
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    dataset = load_dataset(EXAMPLES / "customer_reviews.txt")
+    keep = list(range(0, len(dataset), 8))
+    tokens = tokenize_all([dataset.texts[i] for i in keep])
+    labels = [dataset.labels[i] for i in keep]
+    vectors = load_vectors("glove-6b-50d", {t for doc in tokens for t in doc})
+    return prepare(
+        tokens, labels, split(labels, seed=0), [vectors], max_vocabulary=5000, max_length=40, seed=0
+    )
+
+
+def engine(name: str, folder: Path) -> Engine:
+    folder.mkdir(exist_ok=True)
+    return engine_for(name, folder, None)
+
+
+def test_every_engine_gives_each_candidate_the_same_trials_as_the_same_records(
+    prepared, tmp_path: Path
+) -> None:
+    space = load_space(str(write_tiny_space(tmp_path)))
+    candidates = candidates_for(("learned", "frozen"), ("glove-6b-50d",))
+    for name in ENGINES:
+        seen = []
+        outcome = engine(name, tmp_path / name).run(
+            prepared, candidates, space, Budget(2), seed=0, on_trial=seen.append
+        )
+        assert outcome.engine == name
+        assert (outcome.stopped_by, outcome.trials_per_candidate) == ("trials", 2)
+        assert [r.candidate for r in seen] == [c.key for c in candidates] * 2  # turns
+        assert list(outcome.records) == sorted(seen, key=lambda r: r.candidate != "learned")
+        for record in outcome.records:
+            assert record.state == "complete" or (name == "optuna" and record.state == "pruned")
+            assert record.slot in (0, 1) and isinstance(record.value, float)
+            scoped = {"encoder", "learning_rate", "dropout"} | (
+                {"embedding_dim"} if record.candidate == "learned" else set()
+            )
+            assert scoped <= set(record.config) and not {k for k in record.config if "/" in k}
+            if record.state == "complete":
+                assert record.best_epoch in (1, 2) and record.seconds > 0
+        assert set(best_trials(outcome.records)) == {c.key for c in candidates}
+
+
+@pytest.mark.parametrize("name", ["optuna", "keras-tuner-bayesian"])
+def test_a_time_budget_ends_the_search_at_a_round_boundary(
+    prepared, tmp_path: Path, name: str
+) -> None:
+    """The first round always runs; the second would not fit in what is left of 0.5 s."""
+    space = load_space(str(write_tiny_space(tmp_path)))
+    candidates = candidates_for(("learned", "frozen"), ("glove-6b-50d",))
+    outcome = engine(name, tmp_path / name).run(
+        prepared, candidates, space, Budget(5, seconds=0.5), seed=0
+    )
+    assert (outcome.stopped_by, outcome.trials_per_candidate) == ("time", 1)
+    assert sorted(r.candidate for r in outcome.records) == sorted(c.key for c in candidates)
+
+
+def test_a_resumed_keras_tuner_search_does_not_rerun_finished_trials(
+    prepared, tmp_path: Path, monkeypatch
+) -> None:
+    space = load_space(str(write_tiny_space(tmp_path)))
+    candidates = candidates_for(("learned",), ())
+    tuner = engine("keras-tuner-bayesian", tmp_path / "run")
+    first = tuner.run(prepared, candidates, space, Budget(1), seed=0).records
+
+    real_fit = keras_tuner_engine.fit_candidate
+    trained = []
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C, or a kill, in the middle of trial 1
+
+    def counted(*args, **kwargs):
+        trained.append(kwargs["seed"])
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(keras_tuner_engine, "fit_candidate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tuner.run(prepared, candidates, space, Budget(3), seed=0)
+    monkeypatch.setattr(keras_tuner_engine, "fit_candidate", counted)
+    resumed = tuner.run(prepared, candidates, space, Budget(3), seed=0).records
+    assert trained == [1, 2]  # the interrupted trial 1 again (its seed is its slot), then 2
+    assert resumed[:1] == first and [r.number for r in resumed] == [0, 1, 2]
+    assert all(r.state == "complete" for r in resumed)
+
+
+def test_failed_keras_tuner_trials_are_recorded_and_stop_the_search_after_three(
+    prepared, tmp_path: Path
+) -> None:
+    """A convolution wider than every padded text cannot run: each trial fails the same way."""
+    too_wide = str(prepared.sequence_length + 5)
+    space_file = write_tiny_space(tmp_path)
+    space_file.write_text(
+        space_file.read_text()
+        .replace('encoders = ["pool", "cnn"]', 'encoders = ["cnn"]')
+        .replace(
+            'kernel_sizes = { choices = ["2,3"] }', f'kernel_sizes = {{ choices = ["{too_wide}"] }}'
+        )
+    )
+    space = load_space(str(space_file))
+    candidates = candidates_for(space.strategies, ("glove-6b-50d",))
+    seen = []
+    with pytest.raises(SearchFailed, match="3 trials in a row failed; the last with: \\w+Error"):
+        engine("keras-tuner-bayesian", tmp_path / "run").run(
+            prepared, candidates, space, Budget(2), seed=0, on_trial=seen.append
+        )
+    assert [(r.state, r.value) for r in seen] == [("failed", None)] * 3
+    assert all(r.error and "Error" in r.error and r.config["encoder"] == "cnn" for r in seen)
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["--time-budget", "abc"],
+            "error: --time-budget must be a duration above 0, got 'abc'. Pass a number with s, "
+            "m or h, such as 90s, 10m or 1h.",
+        ),
+        (
+            ["--engine", "keras-tuner-bayesian", "--storage", "postgresql://localhost/x"],
+            "error: --storage needs --engine optuna (KerasTuner keeps its trials in the run "
+            "folder). Drop --storage or pass --engine optuna.",
+        ),
+        (
+            ["--engine", "hyperopt"],
+            "error: --engine must be one of optuna, keras-tuner-bayesian, "
+            "keras-tuner-hyperband, got 'hyperopt'. Pass one of those names.",
+        ),
+    ],
+)
+def test_bad_search_options_are_one_line(tmp_path: Path, args: list[str], line: str) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["recommend", str(EXAMPLES / "customer_reviews.txt"), *args, "--out", str(tmp_path)],
+        env={"NO_COLOR": "1", "COLUMNS": "200"},
+    )
+    assert result.exit_code == 2
+    assert result.output.strip() == line
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_a_keras_tuner_run_ended_by_its_time_budget_says_so_in_the_report(tmp_path: Path) -> None:
+    data = write_reviews_sample(EXAMPLES / "customer_reviews.txt", tmp_path / "reviews.txt")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app,
+        [
+            "recommend",
+            str(data),
+            "--space",
+            str(write_tiny_space(tmp_path)),
+            "--engine",
+            "keras-tuner-hyperband",
+            "--time-budget",
+            "1s",
+            "--trials",
+            "3",
+            "--seeds",
+            "1",
+            "--no-yardsticks",
+            "--no-learning-curve",
+            "--quiet",
+            "--out",
+            str(out),
+        ],
+        env={"NO_COLOR": "1"},
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    search = report["search"]
+    assert (search["engine"], search["time_budget_seconds"]) == ("keras-tuner-hyperband", 1.0)
+    assert (search["stopped_by"], search["trials_per_candidate"]) == ("time", 1)
+    assert sorted(t["candidate"] for t in search["trials"]) == sorted(
+        e["candidate"] for e in report["evidence"]
+    )
+    assert "--engine keras-tuner-hyperband --time-budget 1s" in report["command"]
+    assert (out / "model" / "model.keras").is_file()
+
+
+def test_a_run_configuration_saved_before_the_engines_still_loads() -> None:
+    saved = RunConfig(data="reviews.txt", out="runs/old").to_dict()
+    for name in ("engine", "time_budget", "storage"):
+        del saved[name]
+    config = RunConfig.from_dict(saved)
+    assert (config.engine, config.time_budget, config.storage) == ("optuna", None, None)
