@@ -97,7 +97,7 @@ def recommend(
         ),
     ] = None,
     space: Annotated[
-        str, typer.Option(help="Search space: quick, default, or a path to a .toml file.")
+        str, typer.Option(help="Search space: quick, default, thorough, or a path to a .toml file.")
     ] = "quick",
     trials: Annotated[
         int | None, typer.Option(help="Trials per strategy (default: the space's).")

@@ -19,7 +19,7 @@ import numpy as np
 from recommender.files import read_json, write_json
 from recommender.models import Candidate, parameter_counts
 from recommender.prepare import Prepared
-from recommender.search.optuna_engine import TrialRecord
+from recommender.search.engine import TrialRecord
 from recommender.search.trial import fit_candidate
 from recommender.space import SearchSpace
 

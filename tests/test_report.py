@@ -79,6 +79,23 @@ def test_report_command_rerenders_without_training(run_dir: Path) -> None:
     assert (run_dir / "study.db").stat().st_mtime_ns == study_before
 
 
+@pytest.mark.slow
+def test_report_says_when_the_time_budget_ended_the_search(run_dir: Path, tmp_path: Path) -> None:
+    """A time-limited search is smaller than the space asks: every page must say so."""
+    assert "the full trial budget" in (run_dir / "report.md").read_text()
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    report = json.loads((copy / "report.json").read_text())
+    report["search"].update(stopped_by="time", time_budget_seconds=90.0, trials_per_candidate=1)
+    (copy / "report.json").write_text(json.dumps(report))
+    result = invoke("report", str(copy))
+    assert result.exit_code == 0, result.output
+    sentence = "1 trial(s) per option, stopped by the time budget (90 s)"
+    assert sentence in (copy / "report.md").read_text()
+    assert sentence in (copy / "report.html").read_text()
+    assert sentence in " ".join(result.output.split())
+
+
 def test_report_command_on_a_folder_without_a_report(tmp_path: Path) -> None:
     result = invoke("report", str(tmp_path))
     assert result.exit_code == 2

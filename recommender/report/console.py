@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from recommender.profile import DatasetProfile
-from recommender.report.files import describe, headline, neighbours_line
+from recommender.report.files import describe, headline, neighbours_line, search_line
 
 
 def render_profile(console: Console, profile: DatasetProfile) -> None:
@@ -182,6 +182,7 @@ def render_summary(console: Console, report: dict[str, Any]) -> None:
         for c in report["profile"]["coverage"]
     )
     console.print(f"  coverage: {coverage}")
+    console.print(f"  {search_line(report).lower()}")
     if report.get("domain_vectors"):
         console.print(f"  domain vectors: {report['domain_vectors']['sentence']}.")
     for sentence in (report.get("learning_curve") or {}).get("sentences", []):

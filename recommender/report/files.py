@@ -27,6 +27,17 @@ def headline(report: dict[str, Any]) -> str:
     return f"{text} ({decision['verdict']})"
 
 
+def search_line(report: dict[str, Any]) -> str:
+    """How the search ran and what ended it: a time-limited search is smaller than asked."""
+    search = report["search"]
+    each = search.get("trials_per_candidate", "?")
+    name = Path(str(report["config"]["space"])).stem
+    text = f"Search: {search['engine']}, space {name}, {each} trial(s) per option"
+    if search.get("stopped_by") == "time":
+        return f"{text}, stopped by the time budget ({search['time_budget_seconds']:g} s)"
+    return f"{text}, the full trial budget"
+
+
 def _score(entry: dict[str, Any]) -> str:
     return f"{entry['accuracy_mean'] * 100:.1f} +/- {entry['accuracy_sd'] * 100:.1f}"
 
@@ -46,7 +57,8 @@ def markdown(report: dict[str, Any]) -> str:
         "## Test accuracy per option",
         "",
         f"Test split of {report['splits']['test']} documents, never seen by the search; each "
-        f"option's best configuration retrained with {report['config']['seeds']} seed(s).",
+        f"option's best configuration retrained with {report['config']['seeds']} seed(s). "
+        f"{search_line(report)}.",
         "",
         "| option | accuracy % (mean +/- sd) | 95% CI | macro-F1 % | train s | trainable params |"
         " model KB |",

@@ -13,7 +13,7 @@ import re
 from html import escape
 from typing import Any
 
-from recommender.report.files import describe, headline, neighbours_line
+from recommender.report.files import describe, headline, neighbours_line, search_line
 
 _NUMBER = re.compile(r"^[+\-]?[\d.,]+( |%|$)")
 STYLE = """
@@ -55,6 +55,7 @@ def html_report(report: dict[str, Any]) -> str:
     for sentence in report.get("explanation", []):
         parts.append(f"<p>{escape(sentence)}</p>")
     parts.append(f"<p class='muted'>Rule: {escape(decision['rule'])}</p>")
+    parts.append(f"<p class='muted'>{escape(search_line(report))}.</p>")
     parts += _profile(report)
     parts += _comparison(report)
     parts += _domain_vectors(report)
