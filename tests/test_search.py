@@ -10,7 +10,7 @@ import pytest
 from recommender.data import load_dataset, split
 from recommender.models import candidates_for
 from recommender.prepare import prepare
-from recommender.search.engine import Budget, SearchFailed, best_trials
+from recommender.search.engine import Budget, SearchFailed, TrialRecord, best_trials
 from recommender.search.optuna_engine import OptunaEngine, load_trials
 from recommender.space import load_space
 from recommender.text import tokenize_all
@@ -138,3 +138,16 @@ def test_failing_trials_are_recorded_and_stop_the_search_after_three(prepared, t
     records = load_trials(storage, [c.key for c in candidates])
     assert len(records) == 3 and all(r.state == "failed" and r.error for r in records)
     assert all(r.error != "interrupted" for r in records)
+
+
+def test_a_tie_goes_to_the_earlier_slot_even_when_it_was_re_run_after_a_kill() -> None:
+    """Slot 0 was killed and re-run as trial 2: with equal scores it must still win, or a
+    resumed run would retrain a different configuration than an uninterrupted one."""
+
+    def record(number: int, slot: int, value: float | None, state: str = "complete"):
+        config = {"encoder": "pool", "slot": slot}
+        return TrialRecord("learned", number, state, value, config, 1, 1.0, None, slot)
+
+    records = [record(0, 0, None, "failed"), record(1, 1, 0.7), record(2, 0, 0.7)]
+    assert best_trials(records)["learned"].slot == 0
+    assert best_trials([*records, record(3, 2, 0.71)])["learned"].slot == 2  # a higher score wins

@@ -138,15 +138,23 @@ def search(
 
 
 def best_trials(records: Sequence[TrialRecord]) -> dict[str, TrialRecord]:
-    """The best completed trial of each candidate (ties: the earlier trial)."""
+    """The best completed trial of each candidate. Ties go to the earlier slot, not the earlier
+    trial number: a slot re-run after a kill gets a new number, and must win as it would have."""
     best: dict[str, TrialRecord] = {}
     for record in records:
         if record.state != "complete" or record.value is None:
             continue
         current = best.get(record.candidate)
-        if current is None or record.value > current.value:  # type: ignore[operator]
+        if current is None or (record.value, -_place(record)) > (
+            current.value,
+            -_place(current),
+        ):
             best[record.candidate] = record
     return best
+
+
+def _place(record: TrialRecord) -> int:
+    return record.number if record.slot is None else record.slot
 
 
 class RoundClock:
