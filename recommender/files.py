@@ -26,6 +26,12 @@ _NOT_ALLOWED = (errno.EACCES, errno.EPERM, errno.EROFS)
 def write_text(path: Path, text: str) -> None:
     """Write to a temporary file in the same folder, then rename over the target."""
     data = text.encode("utf-8")
+    write_file(path, lambda stream: stream.write(data))
+
+
+def write_file(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Atomic write of what `write(stream)` puts in an open binary file (also gensim's vectors):
+    a temporary file in the same folder, flushed to disk, then renamed over the target."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(
@@ -34,31 +40,7 @@ def write_text(path: Path, text: str) -> None:
     except OSError as error:
         raise _write_error(path, error) from error
     try:
-        _write_bytes(handle, data)
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except BaseException as error:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise _write_error(path, error) from error
-        raise
-    _sync_folder(path.parent)
-
-
-def write_file(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Like `write_text`, for content a library writes to an open binary file (gensim vectors)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX
-        )
-    except OSError as error:
-        raise _write_error(path, error) from error
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
+        _write_to_disk(handle, write)
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException as error:
@@ -82,10 +64,10 @@ def read_json(path: Path) -> Any | None:
         return None
 
 
-def _write_bytes(handle: int, data: bytes) -> None:
-    """Write all of `data` to the open descriptor and flush it to the disk, then close it."""
+def _write_to_disk(handle: int, write: Callable[[IO[bytes]], object]) -> None:
+    """`write` to the open descriptor, flush it to the disk, then close it."""
     with os.fdopen(handle, "wb") as stream:
-        stream.write(data)
+        write(stream)
         stream.flush()
         os.fsync(stream.fileno())
 

@@ -410,11 +410,11 @@ def test_a_damaged_study_database(tmp_path: Path) -> None:
 
 
 def test_a_full_disk_when_the_run_starts(tmp_path: Path, monkeypatch) -> None:
-    def full_disk(handle: int, data: bytes) -> None:
+    def full_disk(handle: int, write: object) -> None:
         os.close(handle)
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(files, "_write_bytes", full_disk)
+    monkeypatch.setattr(files, "_write_to_disk", full_disk)
     data = write(tmp_path / "reviews.txt", labelled_lines())
     out = tmp_path / "run"
     assert error_line(invoke("recommend", data, "--out", out)) == (
@@ -435,11 +435,11 @@ def test_a_full_disk_when_the_run_starts(tmp_path: Path, monkeypatch) -> None:
 def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch, code, message) -> None:
     path = write(tmp_path / "report.json", '{"complete": true}\n')
 
-    def failing(handle: int, data: bytes) -> None:
+    def failing(handle: int, write: object) -> None:
         os.close(handle)
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(files, "_write_bytes", failing)
+    monkeypatch.setattr(files, "_write_to_disk", failing)
     expected = re.escape(f"report.json: cannot write the file ({message}")
     with pytest.raises(UserError, match=expected):
         files.write_json(path, {"complete": False})

@@ -309,12 +309,12 @@ def test_an_export_is_refused_while_a_run_holds_the_directory(
 
 
 def test_a_full_disk_while_writing_the_report(reference: Path, monkeypatch) -> None:
-    def full_disk(handle: int, data: bytes) -> None:
+    def full_disk(handle: int, write: object) -> None:
         os.close(handle)
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     before = (reference / "report.json").read_bytes()
-    monkeypatch.setattr(files, "_write_bytes", full_disk)
+    monkeypatch.setattr(files, "_write_to_disk", full_disk)
     result = CliRunner().invoke(app, ["report", str(reference)], env={"NO_COLOR": "1"})
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert result.output.strip() == (
