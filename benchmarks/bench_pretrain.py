@@ -22,8 +22,9 @@ Datasets (../shared/data/datasets, or $EMBREC_SHARED_DATA/datasets; real data):
     python benchmarks/bench_pretrain.py [--space quick] [--seeds 3] [--tweets 10000]
         [--datasets code_language_id tweeteval_emoji] [--workdir DIR] [--no-yardsticks]
 
---no-yardsticks skips the TF-IDF yardstick: on code_language_id (262 classes, long files) its
-newton-cg fit ran for over 17 minutes on 2 cores and grew past 20 GB of memory.
+--no-yardsticks skips the TF-IDF yardstick, which is slow on code_language_id (229 classes, long
+files): with its features capped (`yardsticks.COEFFICIENT_BUDGET`) it took 665 s and 2.7 GB there;
+before the cap, over 17 minutes and 20 GB.
 
 Writes WORKDIR/results.json and prints a Markdown table; each run directory stays in WORKDIR.
 """
