@@ -36,6 +36,21 @@ def write_tiny_space(folder: Path) -> Path:
     return path
 
 
+def write_failing_space(folder: Path, sequence_length: int) -> Path:
+    """The tiny space with only a convolution wider than every padded text: each trial fails
+    the same way."""
+    path = write_tiny_space(folder)
+    too_wide = sequence_length + 5
+    path.write_text(
+        path.read_text()
+        .replace('encoders = ["pool", "cnn"]', 'encoders = ["cnn"]')
+        .replace(
+            'kernel_sizes = { choices = ["2,3"] }', f'kernel_sizes = {{ choices = ["{too_wide}"] }}'
+        )
+    )
+    return path
+
+
 def write_reviews_sample(source: Path, target: Path, every: int = 9) -> Path:
     """Every n-th line of a real 'LABEL text' file: both classes, a few hundred documents."""
     lines = source.read_text(encoding="utf-8").split("\n")

@@ -21,7 +21,7 @@ from recommender.space import load_space
 from recommender.text import tokenize_all
 from recommender.vectors import load_vectors
 from tests.conftest import EXAMPLES
-from tests.helpers import write_reviews_sample, write_tiny_space
+from tests.helpers import write_failing_space, write_reviews_sample, write_tiny_space
 
 ENGINES = ("optuna", "keras-tuner-bayesian", "keras-tuner-hyperband")
 
@@ -115,16 +115,7 @@ def test_failed_keras_tuner_trials_are_recorded_and_stop_the_search_after_three(
     prepared, tmp_path: Path
 ) -> None:
     """A convolution wider than every padded text cannot run: each trial fails the same way."""
-    too_wide = str(prepared.sequence_length + 5)
-    space_file = write_tiny_space(tmp_path)
-    space_file.write_text(
-        space_file.read_text()
-        .replace('encoders = ["pool", "cnn"]', 'encoders = ["cnn"]')
-        .replace(
-            'kernel_sizes = { choices = ["2,3"] }', f'kernel_sizes = {{ choices = ["{too_wide}"] }}'
-        )
-    )
-    space = load_space(str(space_file))
+    space = load_space(str(write_failing_space(tmp_path, prepared.sequence_length)))
     candidates = candidates_for(space.strategies, ("glove-6b-50d",))
     seen = []
     with pytest.raises(SearchFailed, match="3 trials in a row failed; the last with: \\w+Error"):

@@ -79,6 +79,26 @@ def _test_texts(data: Path) -> tuple[list[str], list[str]]:
     return [dataset.texts[i] for i in rows], [dataset.labels[i] for i in rows]
 
 
+def _in_a_fresh_process(folder: Path, request: dict, body: str) -> list:
+    """Run `body` in a new Python with only Keras and TensorFlow (never embrec): it reads
+    `request` (texts, folders) and fills `answers`, which come back as JSON."""
+    (folder / "request.json").write_text(json.dumps(request))
+    script = (
+        "import json, sys, keras, numpy as np, tensorflow as tf\n"
+        "request = json.loads(open('request.json').read())\n"
+        "texts = tf.constant(request['texts'])\n"
+        f"{body}"
+        "assert 'recommender' not in sys.modules\n"
+        "print(json.dumps(answers))\n"
+    )
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=folder
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def _csv_rows(path: Path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
@@ -127,26 +147,16 @@ def test_both_formats_load_in_a_fresh_process_without_embrec(run, frozen_export,
         "texts": texts + list(PARITY_PROBES),
         "folders": [str(out / "model"), str(frozen_export)],
     }
-    (tmp_path / "request.json").write_text(json.dumps(request))
-    script = (
-        "import json, sys, keras, numpy as np, tensorflow as tf\n"
-        "request = json.loads(open('request.json').read())\n"
-        "texts = tf.constant(request['texts'])\n"
+    answers = _in_a_fresh_process(
+        tmp_path,
+        request,
         "answers = []\n"
         "for folder in request['folders']:\n"
         "    from_keras = np.asarray(keras.models.load_model(folder + '/model.keras')(texts))\n"
         "    loaded = tf.saved_model.load(folder + '/saved_model')  # kept: it owns the weights\n"
         "    served = loaded.serve(texts).numpy()\n"
-        "    answers.append([from_keras.tolist(), served.tolist()])\n"
-        "assert 'recommender' not in sys.modules\n"
-        "print(json.dumps(answers))\n"
+        "    answers.append([from_keras.tolist(), served.tolist()])\n",
     )
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    answers = json.loads(done.stdout.strip().splitlines()[-1])
     for folder, (from_keras, served) in zip(request["folders"], answers, strict=True):
         from_keras, served = np.array(from_keras), np.array(served)
         assert from_keras.shape == (len(request["texts"]), 2)
@@ -333,22 +343,12 @@ def test_each_new_strategy_exports_a_raw_string_model_that_loads_in_a_fresh_proc
         # training texts hold only training words: the extension must not change their answer
         ids = prepared.vocabulary.encode(tokenize_all(train_texts), prepared.sequence_length)
         expected.append(model.predict(ids, verbose=0))
-    (tmp_path / "request.json").write_text(json.dumps({"texts": train_texts, "folders": folders}))
-    script = (
-        "import json, sys, keras, numpy as np, tensorflow as tf\n"
-        "request = json.loads(open('request.json').read())\n"
-        "texts = tf.constant(request['texts'])\n"
+    answers = _in_a_fresh_process(
+        tmp_path,
+        {"texts": train_texts, "folders": folders},
         "answers = [np.asarray(keras.models.load_model(folder + '/model.keras')(texts)).tolist()\n"
-        "           for folder in request['folders']]\n"
-        "assert 'recommender' not in sys.modules\n"
-        "print(json.dumps(answers))\n"
+        "           for folder in request['folders']]\n",
     )
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    answers = json.loads(done.stdout.strip().splitlines()[-1])
     for strategy, answer, from_ids in zip(configs, answers, expected, strict=True):
         answer = np.array(answer)
         np.testing.assert_allclose(answer.sum(axis=1), 1.0, rtol=1e-5)

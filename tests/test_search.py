@@ -16,7 +16,7 @@ from recommender.space import load_space
 from recommender.text import tokenize_all
 from recommender.vectors import load_vectors
 from tests.conftest import EXAMPLES
-from tests.helpers import write_tiny_space
+from tests.helpers import write_failing_space, write_tiny_space
 
 
 def run_search(
@@ -121,16 +121,7 @@ def test_the_same_seed_samples_the_same_configurations(prepared, tmp_path: Path)
 
 def test_failing_trials_are_recorded_and_stop_the_search_after_three(prepared, tmp_path) -> None:
     """A convolution wider than every padded text cannot run: each trial fails the same way."""
-    too_wide = str(prepared.sequence_length + 5)
-    space_file = write_tiny_space(tmp_path)
-    space_file.write_text(
-        space_file.read_text()
-        .replace('encoders = ["pool", "cnn"]', 'encoders = ["cnn"]')
-        .replace(
-            'kernel_sizes = { choices = ["2,3"] }', f'kernel_sizes = {{ choices = ["{too_wide}"] }}'
-        )
-    )
-    space = load_space(str(space_file))
+    space = load_space(str(write_failing_space(tmp_path, prepared.sequence_length)))
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     candidates = candidates_for(space.strategies, ("glove-6b-50d",))
     with pytest.raises(SearchFailed, match="3 trials in a row failed; the last with: \\w+Error"):
