@@ -97,6 +97,25 @@ def test_a_trial_left_running_by_a_killed_process_is_rerun(prepared, tmp_path: P
     assert len(load_trials(storage, ["learned"])) == 3
 
 
+def test_trials_are_listed_in_slot_order_when_a_killed_slot_was_run_again(tmp_path) -> None:
+    """Slot 0 was killed and re-run after slot 1 finished: the report still lists slot 0 first,
+    as an uninterrupted run would."""
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    load_trials(storage, ["learned"])  # creates the study as the engine does
+    study = optuna.load_study(study_name="learned", storage=storage)
+    for slot, state in ((0, "FAIL"), (1, "COMPLETE"), (0, "COMPLETE")):
+        study.add_trial(
+            optuna.trial.create_trial(
+                state=optuna.trial.TrialState[state],
+                value=0.5 if state == "COMPLETE" else None,
+                user_attrs={"slot": slot, "config": "{}"},
+            )
+        )
+    records = load_trials(storage, ["learned"])
+    assert [(r.slot, r.number) for r in records] == [(0, 0), (0, 2), (1, 1)]
+    assert [r.error for r in records] == ["interrupted", None, None]
+
+
 def test_the_same_seed_samples_the_same_configurations(prepared, tmp_path: Path) -> None:
     space = load_space(str(write_tiny_space(tmp_path)))
     candidates = candidates_for(("learned",), ())

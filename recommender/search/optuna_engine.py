@@ -88,14 +88,21 @@ class OptunaEngine:
 
 
 def load_trials(storage_url: str, candidate_keys: Sequence[str]) -> list[TrialRecord]:
-    """All finished trials of a run's studies, in candidate then trial order."""
+    """All finished trials of a run's studies, in candidate then slot order: a slot re-run
+    after a kill gets a later trial number but keeps its place, so a resumed run lists its
+    trials as an uninterrupted one would."""
     optuna = _optuna()
     storage = _storage(optuna, storage_url)
     records = []
     for key in candidate_keys:
         study = _open_study(optuna, storage, storage_url, key)
-        records.extend(_record(key, t, slot) for t, slot in _slots(study) if t.state.is_finished())
+        mine = [_record(key, t, slot) for t, slot in _slots(study) if t.state.is_finished()]
+        records.extend(sorted(mine, key=_in_slot_order))
     return records
+
+
+def _in_slot_order(record: TrialRecord) -> tuple[bool, int, int]:
+    return (record.slot is None, record.slot or 0, record.number)
 
 
 class _Search:
