@@ -8,9 +8,12 @@ hopeless ones are pruned (median pruner).
 
 naive: the very configurations embrec's search sampled, in the same order, each trained the way a
 hand-written loop would: read the file, tokenise, split, read the vectors it needs (no cache),
-build the vocabulary, ids and matrix again, then train for the space's full `max_epochs` with no
-pruning and no early stopping (the best epoch's validation accuracy is kept, as embrec keeps it).
-Same training code (`fit_candidate`), same seeds per trial.
+build the vocabulary, ids and matrix again, then one Keras `fit` on the ids padded to the run's
+length (Keras' default compile settings, batches shuffled by Keras) for the space's full
+`max_epochs`, with no pruning and no early stopping (the best epoch's validation accuracy is
+kept, as embrec keeps it). Same models (`build_model`), batch size, epochs and seeds per trial.
+What embrec adds on top: preprocessing once, early stopping, pruning, batches cut to their
+longest text (`recommender/batches.py`) and several steps per backend call.
 
 Printed: trials per minute of each, the search-stage times and their ratio (the target is at
 least 3x), the time to recommendation (naive: its search plus embrec's time after the search,
@@ -70,7 +73,6 @@ def naive_trial(
     from recommender.data import load_dataset, split
     from recommender.models import Candidate
     from recommender.prepare import prepare
-    from recommender.search.trial import fit_candidate
     from recommender.text import tokenize_all
     from recommender.vectors import load_vectors
 
@@ -97,16 +99,48 @@ def naive_trial(
         max_length=config_run["max_length"],
         seed=config_run["seed"],
     )
-    outcome = fit_candidate(
+    return naive_fit(candidate, trial["config"], prepared, seed, space.max_epochs, space.batch_size)
+
+
+def naive_fit(
+    candidate: Any, config: dict[str, Any], prepared: Any, seed: int, epochs: int, batch_size: int
+) -> float:
+    """A plain Keras loop: every epoch on the padded arrays; the best validation accuracy."""
+    import keras
+
+    from recommender.models import build_model, warmup_epochs
+    from recommender.search.trial import phases
+
+    keras.utils.set_random_seed(seed)
+    model = build_model(
         candidate,
-        trial["config"],
-        prepared,
-        seed=seed,
-        max_epochs=space.max_epochs,
-        patience=space.max_epochs,  # never stops early
-        batch_size=space.batch_size,
+        config,
+        vocabulary_size=len(prepared.vocabulary),
+        num_classes=len(prepared.classes),
+        embedding_matrix=prepared.matrices.get(candidate.vectors) if candidate.vectors else None,
+        covered=prepared.covered.get(candidate.vectors) if candidate.vectors else None,
     )
-    return float(outcome.val_accuracy)  # type: ignore[arg-type]
+    best = 0.0
+    for first, last in phases(warmup_epochs(candidate, config), epochs):
+        if first:
+            model.get_layer("embedding").trainable = True
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=float(config["learning_rate"])),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        history = model.fit(
+            prepared.x["train"],
+            prepared.y["train"],
+            validation_data=(prepared.x["validation"], prepared.y["validation"]),
+            initial_epoch=first,
+            epochs=last,
+            batch_size=batch_size,
+            shuffle=True,
+            verbose=0,
+        )
+        best = max(best, *history.history["val_accuracy"])
+    return best
 
 
 def best_by_candidate(values: Sequence[tuple[str, int, float]]) -> dict[str, tuple[int, float]]:

@@ -20,6 +20,10 @@ CELLS = ("gru", "lstm")
 # The layers whose rows are the pretrained vectors (divided by the learning-rate scale, see
 # `_embedding`): the rows a vocabulary extension appends to them are pretrained rows too.
 PRETRAINED_LAYERS = ("embedding", "embedding_tuned")
+# Training steps per call into the backend (TensorFlow and JAX): see `compile_model`.
+STEPS_PER_EXECUTION = 16
+# Subtracted from the padding's vectors before a max-pooling, so that the padding never wins.
+PADDING_PENALTY = 1e9
 
 
 @dataclass(frozen=True)
@@ -59,17 +63,18 @@ def build_model(
     config: dict[str, Any],
     *,
     vocabulary_size: int,
-    sequence_length: int,
     num_classes: int,
     embedding_matrix: np.ndarray | None,
     covered: np.ndarray | None,
 ) -> Any:
-    """A compiled `keras.Model` mapping (batch, sequence_length) int ids to class probabilities.
+    """A compiled `keras.Model` mapping right-padded int ids, (batch, any length), to class
+    probabilities. The padding never changes the answer (every pooling is masked), so training
+    may cut each batch to its longest text (`batches.py`) and serving pad to a fixed length.
 
     Pretrained strategies need the matrix and `covered` (True for the rows the vectors know)."""
     import keras
 
-    ids = keras.Input(shape=(sequence_length,), dtype="int32", name="token_ids")
+    ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     weights: dict[str, np.ndarray] = {}
     if candidate.pretrained:
         if embedding_matrix is None or covered is None:
@@ -87,7 +92,7 @@ def build_model(
     if encoder == "pool":
         features = _pool_encoder(keras, ids, vectors, config, dropout)
     elif encoder == "cnn":
-        features = _cnn_encoder(keras, vectors, config)
+        features = _cnn_encoder(keras, ids, vectors, config)
     elif encoder == "rnn":
         features = _rnn_encoder(keras, ids, vectors, config)
     else:
@@ -105,13 +110,16 @@ def build_model(
 
 def compile_model(model: Any, config: dict[str, Any]) -> None:
     """(Re)compile with a fresh Adam: Keras 3 needs it after a layer's `trainable` changes, and
-    an optimizer cannot take on variables it was not built with."""
+    an optimizer cannot take on variables it was not built with. Several training steps run per
+    call into the backend where it allows (not PyTorch): small models spend much of each step
+    in the per-step call overhead."""
     import keras
 
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=float(config["learning_rate"])),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        steps_per_execution=1 if keras.backend.backend() == "torch" else STEPS_PER_EXECUTION,
     )
 
 
@@ -237,18 +245,19 @@ def appended_rows(model: Any, rows: np.ndarray) -> dict[str, np.ndarray]:
 def _pool_encoder(
     keras: Any, ids: Any, vectors: Any, config: dict[str, Any], dropout: float
 ) -> Any:
-    """SWEM pooling. The mean counts real tokens only and is zero for an empty text (Keras'
-    masked average would divide by zero there); the max runs over the padded sequence, as the
-    CNN's does."""
+    """SWEM pooling over real tokens only; both are zero for an empty text (Keras' masked
+    average would divide by zero there)."""
     from keras import ops
 
     pooling = config["pooling"]
     pooled = []
+    present = ops.expand_dims(ops.cast(ops.not_equal(ids, 0), vectors.dtype), -1)
+    count = ops.sum(present, axis=1)
     if pooling in ("mean", "mean-max"):
-        present = ops.expand_dims(ops.cast(ops.not_equal(ids, 0), vectors.dtype), -1)
-        pooled.append(ops.sum(vectors * present, axis=1) / ops.maximum(ops.sum(present, axis=1), 1))
+        pooled.append(ops.sum(vectors * present, axis=1) / ops.maximum(count, 1))
     if pooling in ("max", "mean-max"):
-        pooled.append(keras.layers.GlobalMaxPooling1D()(vectors))
+        largest = ops.max(vectors - (1 - present) * PADDING_PENALTY, axis=1)
+        pooled.append(largest * ops.cast(ops.greater(count, 0), vectors.dtype))
     if not pooled:
         raise ValueError(f"unknown pooling {pooling!r}")
     features = pooled[0] if len(pooled) == 1 else keras.layers.Concatenate()(pooled)
@@ -259,14 +268,20 @@ def _pool_encoder(
     return features
 
 
-def _cnn_encoder(keras: Any, vectors: Any, config: dict[str, Any]) -> Any:
-    widths = kernel_widths(config["kernel_sizes"])
-    branches = [
-        keras.layers.GlobalMaxPooling1D()(
-            keras.layers.Conv1D(int(config["filters"]), width, activation="relu")(vectors)
-        )
-        for width in widths
-    ]
+def _cnn_encoder(keras: Any, ids: Any, vectors: Any, config: dict[str, Any]) -> Any:
+    """Kim's CNN, max-pooled over the windows that start on a real token (a window may run on
+    into the padding, as it would at the end of any text). Windows that start in the padding
+    are left out, so the answer is the same however far a text is padded, provided the padding
+    is at least the widest window less one (`batches.trailing_padding`). The ReLU outputs are
+    never negative, so zeroing the left-out windows leaves the maximum as it is."""
+    from keras import ops
+
+    branches = []
+    for width in kernel_widths(config["kernel_sizes"]):
+        windows = keras.layers.Conv1D(int(config["filters"]), width, activation="relu")(vectors)
+        starts = ids[:, : 1 - width] if width > 1 else ids  # the first token of each window
+        real = ops.expand_dims(ops.cast(ops.not_equal(starts, 0), windows.dtype), -1)
+        branches.append(ops.max(windows * real, axis=1))
     return branches[0] if len(branches) == 1 else keras.layers.Concatenate()(branches)
 
 

@@ -270,7 +270,6 @@ def test_the_extended_copy_keeps_every_trained_weight_and_appends_rows(strategy)
         Candidate(strategy, "v"),
         config,
         vocabulary_size=40,
-        sequence_length=8,
         num_classes=3,
         embedding_matrix=matrix,
         covered=covered,
@@ -428,7 +427,7 @@ def test_a_model_built_under_jax_or_torch_is_wrapped_by_a_tensorflow_subprocess(
         "config = {'encoder': 'pool', 'pooling': 'mean-max', 'hidden_units': 0,\n"
         "          'dropout': 0.0, 'learning_rate': 1e-3, 'embedding_dim': 8}\n"
         "model = build_model(Candidate('learned'), config, vocabulary_size=len(vocabulary),\n"
-        "                    sequence_length=8, num_classes=2, embedding_matrix=None,\n"
+        "                    num_classes=2, embedding_matrix=None,\n"
         "                    covered=None)\n"
         "exported = export_model(model, vocabulary, 8, ['neg', 'pos'], Path(sys.argv[1]),\n"
         "                        test_texts=texts, test_labels=np.array([1, 0, 0, 0, 1]))\n"

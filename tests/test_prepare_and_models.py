@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from recommender.backend import import_keras
+from recommender.batches import batch_width, trailing_padding
 from recommender.data import load_dataset, split
 from recommender.models import (
     STRATEGIES,
@@ -146,7 +147,6 @@ def test_learned_embedding_takes_the_searched_dimension(prepared) -> None:
             "kernel_sizes": "3,4,5",
         },
         vocabulary_size=len(result.vocabulary),
-        sequence_length=result.sequence_length,
         num_classes=2,
         embedding_matrix=None,
         covered=None,
@@ -172,7 +172,6 @@ def test_an_empty_text_gets_finite_probabilities(prepared, pooling, strategy) ->
             "embedding_dim": 8,
         },
         vocabulary_size=len(result.vocabulary),
-        sequence_length=result.sequence_length,
         num_classes=2,
         embedding_matrix=result.matrices[vectors.name],
         covered=result.covered[vectors.name],
@@ -281,7 +280,6 @@ def test_oov_init_sets_the_uncovered_rows(prepared, oov_init) -> None:
         Candidate("frozen", vectors.name),
         {**CONFIG, "oov_init": oov_init},
         vocabulary_size=len(result.vocabulary),
-        sequence_length=result.sequence_length,
         num_classes=2,
         embedding_matrix=matrix,
         covered=covered,
@@ -299,35 +297,49 @@ def test_oov_init_sets_the_uncovered_rows(prepared, oov_init) -> None:
     np.testing.assert_array_equal(initial_matrix(matrix, covered, oov_init), rows)
 
 
-@pytest.mark.parametrize("cell", ["gru", "lstm"])
+ENCODINGS = {
+    "mean": {"encoder": "pool", "pooling": "mean", "hidden_units": 0},
+    "max": {"encoder": "pool", "pooling": "max", "hidden_units": 0},
+    "mean-max": {"encoder": "pool", "pooling": "mean-max", "hidden_units": 4},
+    "cnn": {"encoder": "cnn", "filters": 4, "kernel_sizes": "2,5"},
+    "gru": {"encoder": "rnn", "cell": "gru", "units": 4},
+    "lstm": {"encoder": "rnn", "cell": "lstm", "units": 4},
+}
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODINGS))
 @pytest.mark.parametrize("strategy", ["learned", "frozen-oov"])
-def test_the_rnn_ignores_padding_and_survives_an_empty_text(prepared, cell, strategy) -> None:
+def test_padding_never_changes_the_answer_and_an_empty_text_is_fine(
+    prepared, encoding, strategy
+) -> None:
+    """Training cuts each batch to its longest text; serving pads to the run's length. Both
+    must give the same probabilities, the empty text included."""
     result, _, _, vectors = prepared
     import_keras()
+    config = {**CONFIG, **ENCODINGS[encoding], "embedding_dim": 8}
     model = build_model(
         Candidate(strategy, None if strategy == "learned" else vectors.name),
-        {**CONFIG, "encoder": "rnn", "cell": cell, "units": 4, "embedding_dim": 8},
+        config,
         vocabulary_size=len(result.vocabulary),
-        sequence_length=result.sequence_length,
         num_classes=2,
         embedding_matrix=result.matrices[vectors.name],
         covered=result.covered[vectors.name],
     )
-    texts = np.zeros((2, result.sequence_length), dtype=np.int32)  # an empty text, then 3 words
+    layer = model.get_layer("embedding")  # a padding row that would win any max it entered
+    rows = layer.get_weights()[0]
+    rows[0] = 3.0
+    layer.set_weights([rows])
+    trailing = trailing_padding(config)
+    longest = 16 - trailing  # its batch is cut to 16 columns: no column of padding left over
+    full = max(result.sequence_length, 24)
+    texts = np.zeros((3, full), dtype=np.int32)  # an empty text, 3 words, the longest
     texts[1, :3] = [5, 9, 2]
+    texts[2, :longest] = np.random.default_rng(0).integers(1, 20, size=longest)
     probabilities = model.predict(texts, verbose=0)
     assert np.isfinite(probabilities).all()
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
-    short = build_model(
-        Candidate(strategy, None if strategy == "learned" else vectors.name),
-        {**CONFIG, "encoder": "rnn", "cell": cell, "units": 4, "embedding_dim": 8},
-        vocabulary_size=len(result.vocabulary),
-        sequence_length=3,
-        num_classes=2,
-        embedding_matrix=result.matrices[vectors.name],
-        covered=result.covered[vectors.name],
-    )
-    short.set_weights(model.get_weights())  # the same model without the padding: same answer
+    cut = batch_width(longest, trailing, full)
+    assert cut == 16 < full
     np.testing.assert_allclose(
-        short.predict(texts[1:2, :3], verbose=0), probabilities[1:2], rtol=1e-5, atol=1e-6
+        model.predict(texts[:, :cut], verbose=0), probabilities, rtol=1e-5, atol=1e-6
     )

@@ -7,8 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from recommender.batches import length_batches, trailing_padding
 from recommender.models import Candidate, build_model, unfreeze, warmup_epochs
 from recommender.prepare import Prepared
+
+# Scoring needs no gradients: larger batches, fewer calls.
+VALIDATION_BATCH_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -52,29 +56,29 @@ def fit_candidate(
         candidate,
         config,
         vocabulary_size=len(prepared.vocabulary),
-        sequence_length=prepared.sequence_length,
         num_classes=len(prepared.classes),
         embedding_matrix=matrix,
         covered=covered,
     )
     x, y = prepared.xy(*train_splits)
+    trailing = trailing_padding(config)
+    batches = length_batches(x, y, batch_size=batch_size, trailing=trailing, seed=seed)
     warmup = warmup_epochs(candidate, config)
     started = time.perf_counter()
     if fixed_epochs is not None:
         for first, last in phases(warmup, fixed_epochs):
             if first:
                 unfreeze(model, config)
-            model.fit(
-                x,
-                y,
-                initial_epoch=first,
-                epochs=last,
-                batch_size=batch_size,
-                shuffle=True,
-                verbose=0,
-            )
+            model.fit(batches, initial_epoch=first, epochs=last, verbose=0)
         return FitOutcome(model, None, fixed_epochs, fixed_epochs, time.perf_counter() - started)
 
+    validation = length_batches(
+        prepared.x["validation"],
+        prepared.y["validation"],
+        batch_size=VALIDATION_BATCH_SIZE,
+        trailing=trailing,
+        seed=None,
+    )
     stopper = _EarlyStopping(keras, patience)
     callbacks: list[Any] = [stopper]
     if on_epoch is not None:
@@ -84,13 +88,10 @@ def fit_candidate(
             unfreeze(model, config)
         stopper.wait, stopper.stopping = 0, last == max_epochs  # never during the warm-up
         model.fit(
-            x,
-            y,
-            validation_data=(prepared.x["validation"], prepared.y["validation"]),
+            batches,
+            validation_data=validation,
             initial_epoch=first,
             epochs=last,
-            batch_size=batch_size,
-            shuffle=True,
             callbacks=callbacks,
             verbose=0,
         )
