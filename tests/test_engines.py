@@ -4,12 +4,15 @@ that resumes without re-running finished trials."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from recommender import files
 from recommender.cli import app
 from recommender.config import RunConfig
 from recommender.data import load_dataset, split
@@ -109,6 +112,40 @@ def test_a_resumed_keras_tuner_search_does_not_rerun_finished_trials(
     assert trained == [1, 2]  # the interrupted trial 1 again (its seed is its slot), then 2
     assert resumed[:1] == first and [r.number for r in resumed] == [0, 1, 2]
     assert all(r.state == "complete" for r in resumed)
+
+
+def test_a_keras_tuner_search_killed_while_writing_oracle_json_resumes_to_the_full_budget(
+    prepared, tmp_path: Path, monkeypatch
+) -> None:
+    """A kill while KerasTuner writes oracle.json (here: half of it on disk, then the process
+    exits) leaves the previous oracle.json whole, and the resumed search runs every trial."""
+    space = load_space(str(write_tiny_space(tmp_path)))
+    candidates = candidates_for(("learned",), ())
+    tuner = engine("keras-tuner-bayesian", tmp_path / "run")
+    first = tuner.run(prepared, candidates, space, Budget(1), seed=0).records
+    oracle_json = tmp_path / "run" / "keras_tuner" / "learned" / "oracle.json"
+    before = oracle_json.read_bytes()
+    write_to_disk = files._write_to_disk
+
+    def killed_in_oracle_json(handle: int, write) -> None:
+        buffer = io.BytesIO()
+        write(buffer)
+        data = buffer.getvalue()
+        if b'"ongoing_trials"' not in data:  # a trial.json or tuner0.json: written in full
+            return write_to_disk(handle, lambda stream: stream.write(data))
+        with os.fdopen(handle, "wb") as stream:  # oracle.json as trial 1 starts: cut short
+            stream.write(data[: len(data) // 2])
+        raise SystemExit(137)
+
+    monkeypatch.setattr(files, "_write_to_disk", killed_in_oracle_json)
+    with pytest.raises(SystemExit):
+        tuner.run(prepared, candidates, space, Budget(3), seed=0)
+    assert oracle_json.read_bytes() == before
+    monkeypatch.setattr(files, "_write_to_disk", write_to_disk)
+    resumed = tuner.run(prepared, candidates, space, Budget(3), seed=0)
+    assert (resumed.stopped_by, resumed.trials_per_candidate) == ("trials", 3)
+    assert resumed.records[:1] == first and [r.number for r in resumed.records] == [0, 1, 2]
+    assert all(r.state == "complete" for r in resumed.records)
 
 
 def test_failed_keras_tuner_trials_are_recorded_and_stop_the_search_after_three(

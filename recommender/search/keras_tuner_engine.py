@@ -2,7 +2,8 @@
 RUN/keras_tuner/<candidate>, trained by the same `fit_candidate()` as the Optuna engine.
 
 KerasTuner keeps each project on disk (overwrite=False), so a resumed search reloads it: finished
-trials are kept and a trial a killed process left running is retried with the same values.
+trials are kept and a trial a killed process left running is retried with the same values. Its
+JSON files are written atomically (see `_save_state`), so a kill never leaves one half-written.
 Candidates take turns as with Optuna: each tuner's `max_trials` is raised by one per round.
 """
 
@@ -10,11 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recommender.files import write_text
 from recommender.models import Candidate
 from recommender.prepare import Prepared
 from recommender.search.engine import (
@@ -119,11 +124,11 @@ class KerasTunerEngine:
             "max_consecutive_failed_trials": budget.trials + 1,  # FailureStreak decides
         }
         if self.algorithm == "hyperband":
-            oracle = keras_tuner.oracles.HyperbandOracle(
+            oracle = _oracle_class(keras_tuner.oracles.HyperbandOracle)(
                 max_epochs=space.max_epochs, hyperband_iterations=None, **common
             )
         else:
-            oracle = keras_tuner.oracles.BayesianOptimizationOracle(
+            oracle = _oracle_class(keras_tuner.oracles.BayesianOptimizationOracle)(
                 max_trials=budget.trials, **common
             )
 
@@ -171,7 +176,43 @@ def _tuner_class(keras_tuner: Any) -> type:
         def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> dict[str, float]:
             return self.fit(trial)
 
+        def save(self) -> None:  # as BaseTuner.save: a worker leaves the oracle to the chief
+            if not self._is_worker():
+                self.oracle.save()
+            _save_state(self._get_tuner_fname(), self)
+
     return Tuner
+
+
+def _oracle_class(base: Any) -> type:
+    """`base` (a KerasTuner oracle class) writing oracle.json and trial_*/trial.json atomically,
+    at the paths `Oracle.save` and `Oracle._save_trial` use.
+
+    A new trial's trial.json is written just before the oracle.json that records it: after a
+    kill between the two, the reloaded oracle would count that trial among its `max_trials`
+    without ever running it. It is forgotten instead, so it is created again (same id, and the
+    same values, from the oracle's state before it)."""
+
+    class Oracle(base):
+        def save(self) -> None:
+            _save_state(self._get_oracle_fname(), self)
+
+        def _save_trial(self, trial: Any) -> None:
+            _save_state(os.path.join(self._get_trial_dir(trial.trial_id), "trial.json"), trial)
+
+        def reload(self) -> None:
+            super().reload()
+            for trial_id in set(self.trials) - set(self.start_order):
+                del self.trials[trial_id]
+
+    return Oracle
+
+
+def _save_state(path: str, stateful: Any) -> None:
+    """What KerasTuner's `save_json` writes (its `load_json` reads it back), written atomically.
+    KerasTuner itself writes with a plain open(path, "w"): a kill in the middle of it leaves a
+    cut-short JSON file, and a resumed search can then no longer reload the project."""
+    write_text(Path(path), json.dumps(stateful.get_state()))
 
 
 def _declare(oracle: Any, space: SearchSpace, strategy: str) -> None:
@@ -215,6 +256,11 @@ def _records(candidate: Candidate, tuner: Any, space: SearchSpace) -> list[Trial
 
 
 def _last_line(message: str | None) -> str:
-    """KerasTuner keeps a failed trial's traceback; its last line names the error."""
+    """KerasTuner keeps a failed trial's traceback: the error is its last line that starts
+    with an error's name (a message may run on over more lines, as Keras' do)."""
     lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
-    return lines[-1][:200] if lines else "failed"
+    named = [line for line in lines if _ERROR_LINE.match(line)]
+    return (named or lines or ["failed"])[-1][:200]
+
+
+_ERROR_LINE = re.compile(r"^[\w.]*(Error|Exception)(:|$)")
