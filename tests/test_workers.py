@@ -1,6 +1,8 @@
-"""Several processes on one search, through a real PostgreSQL server on 127.0.0.1: the run's
+"""Several processes on one search. Through a real PostgreSQL server on 127.0.0.1: the run's
 `recommend` process and two `embrec worker` processes share the studies; every trial slot runs
-exactly once, none is lost, and the run then finishes with its evidence as usual."""
+exactly once, none is lost, and the run then finishes with its evidence as usual. Through the run
+directory's SQLite file: a time budget ends a search shared with a worker at a round boundary,
+with equal trials per candidate, and the worker leaves by itself."""
 
 from __future__ import annotations
 
@@ -13,15 +15,24 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from recommender.data import load_dataset, split
+from recommender.files import read_json
+from recommender.models import candidates_for
+from recommender.prepare import Prepared, prepare
+from recommender.search.engine import OUTCOME_FILE, Budget, TrialRecord, default_storage, search
+from recommender.search.optuna_engine import CONTROL_STUDY, OptunaEngine
+from recommender.search.workers import plan_for, write_plan
+from recommender.space import load_space
+from recommender.text import tokenize_all
+from recommender.vectors import load_vectors
 from tests.conftest import EXAMPLES
 from tests.helpers import write_reviews_sample, write_tiny_space
-
-pytestmark = pytest.mark.slow
 
 TRIALS = 4
 CANDIDATES = ("learned", "frozen:glove-6b-50d", "fine-tuned:glove-6b-50d")
@@ -86,6 +97,7 @@ def embrec(folder: Path, *args: str) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow
 def test_two_workers_and_the_run_share_one_study_and_run_every_slot_once(
     postgres: str, tmp_path: Path
 ) -> None:
@@ -141,3 +153,121 @@ def test_two_workers_and_the_run_share_one_study_and_run_every_slot_once(
     assert "--storage" in report["command"] and (out / "model" / "model.keras").is_file()
     logs = [(tmp_path / f"worker-{n}.log").read_text() for n in (1, 2)]
     assert all("The search is over" in log for log in logs), logs
+
+
+# Far more rounds than the budget can hold: only the time can end this search. How many rounds
+# fit depends on the machine (on a busy 2-core one, only the first, which always runs, as the
+# worker's start-up is in it).
+MANY_TRIALS = 50
+BUDGET_SECONDS = 20.0
+HOLD_SECONDS = 3.0  # longer than a worker takes to leave (about 2 s on a busy 2-core machine)
+
+
+def _prepared() -> Prepared:
+    dataset = load_dataset(EXAMPLES / "customer_reviews.txt")
+    keep = list(range(0, len(dataset), 8))
+    tokens = tokenize_all([dataset.texts[i] for i in keep])
+    labels = [dataset.labels[i] for i in keep]
+    vectors = load_vectors("glove-6b-50d", {t for doc in tokens for t in doc})
+    return prepare(
+        tokens, labels, split(labels, seed=0), [vectors], max_vocabulary=5000, max_length=40, seed=0
+    )
+
+
+def test_a_time_budget_ends_a_search_shared_with_a_worker_at_a_round_boundary(
+    tmp_path: Path,
+) -> None:
+    """The run's search (in this process) and an `embrec worker` share the run's study.db: the
+    time, not the trials, ends the search; every candidate has the same slots, each run once,
+    the worker's trials among them; and the worker leaves by itself, starting nothing more."""
+    import optuna
+
+    prepared = _prepared()
+    tiny = write_tiny_space(tmp_path)
+    tiny.write_text(tiny.read_text().replace("max_epochs = 2", "max_epochs = 1"))
+    space = load_space(str(tiny))
+    candidates = candidates_for(space.strategies, ("glove-6b-50d",))
+    keys = [c.key for c in candidates]
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    storage = default_storage(run_dir)
+    budget = Budget(MANY_TRIALS, seconds=BUDGET_SECONDS)
+    # search() writes the plan as it begins, and then blocks: written here first (the same), so
+    # the worker starts, as a user's would, while the search's first round runs
+    write_plan(run_dir, plan_for(storage, candidates, space, 0, budget.trials), prepared)
+    optuna.storages.RDBStorage(storage)  # its tables, before two processes open the file
+    worker = embrec(tmp_path, "worker", str(run_dir))
+    log = tmp_path / "worker-0.log"
+    mine, its = (f"{socket.gethostname()}:{pid}" for pid in (os.getpid(), worker.pid))
+
+    def waiting(slot: int) -> int:
+        return sum(
+            t.state.name == "WAITING" and t.user_attrs["slot"] == slot
+            for key in keys
+            for t in optuna.load_study(study_name=key, storage=storage).get_trials()
+        )
+
+    seen: list[TrialRecord] = []
+
+    def on_trial(record: TrialRecord) -> None:
+        """Called in the run's search loop. At a round's first trial (this process's: it opens the
+        round and takes a slot at once) it waits until the worker has taken the rest, so the
+        worker's trials end every round, the last one included. At a round's last trial (the
+        worker's) the worker, with no slot left, must wait for the run's word, not leave."""
+        seen.append(record)
+        late = time.monotonic() - started - BUDGET_SECONDS
+        assert record.slot == 0 or late < 120, f"round {record.slot} ended {late:.0f}s late"
+        announced = [r.slot for r in seen].count(record.slot)
+        deadline = time.monotonic() + 180  # the first round's wait holds its start-up
+        while announced == 1 and waiting(record.slot):
+            assert worker.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, f"the worker took no trial:\n{log.read_text()}"
+            time.sleep(0.1)
+        hold = time.monotonic() + HOLD_SECONDS
+        while announced == len(keys) and time.monotonic() < hold:
+            assert worker.poll() is None, f"the worker left a running search:\n{log.read_text()}"
+            time.sleep(0.1)
+
+    try:
+        started = time.monotonic()
+        outcome = search(
+            OptunaEngine(storage),
+            run_dir,
+            prepared,
+            candidates,
+            space,
+            budget,
+            seed=0,
+            on_trial=on_trial,
+        )
+        searched = time.monotonic() - started
+        assert worker.wait(timeout=60) == 0, log.read_text()[-3000:]  # it leaves by itself
+        left = time.monotonic() - started - searched
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    rounds = outcome.trials_per_candidate
+    print(
+        f"{rounds} round(s) in {searched:.1f}s ({BUDGET_SECONDS:g}s budget); worker: +{left:.1f}s"
+    )
+
+    assert outcome.stopped_by == "time" and 1 <= rounds < MANY_TRIALS
+    assert read_json(run_dir / OUTCOME_FILE)["stopped_by"] == "time"
+    control = optuna.load_study(study_name=CONTROL_STUDY, storage=storage)
+    assert control.user_attrs["stopped_by"] == "time" and control.user_attrs["rounds"] == rounds
+    owners: Counter[str] = Counter()
+    for key in keys:
+        trials = optuna.load_study(study_name=key, storage=storage).get_trials()
+        states = [(t.state.name, t.user_attrs.get("error")) for t in trials]
+        assert all(state in ("COMPLETE", "PRUNED") for state, _ in states), (key, states)
+        # every slot of every round, each run once, and none started after the search ended
+        assert sorted(t.user_attrs["slot"] for t in trials) == list(range(rounds)), key
+        owners.update(t.user_attrs["owner"] for t in trials)
+    assert owners == {mine: rounds, its: 2 * rounds}, owners
+    assert f"this worker ran {2 * rounds} trial(s)" in log.read_text()
+
+    expected = sorted((key, slot) for key in keys for slot in range(rounds))
+    assert sorted((r.candidate, r.slot) for r in outcome.records) == expected
+    assert all(r.state in ("complete", "pruned") for r in outcome.records)
+    assert sorted((r.candidate, r.slot) for r in seen) == expected  # the worker's trials too

@@ -153,9 +153,10 @@ class _Search:
             if self._run_next(ctrl_c):
                 seen = self._report_new(seen, on_trial)
                 continue
+            # before leaving too: the last trials may be a worker's, finished since the last look
+            seen = self._report_new(seen, on_trial)
             if stopped_by is not None and all(done):
                 break
-            seen = self._report_new(seen, on_trial)
             time.sleep(POLL_SECONDS)
             self._recover()
         with ctrl_c.held_back():
