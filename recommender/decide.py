@@ -4,8 +4,8 @@ Rule: the candidate with the highest mean test accuracy is the best scorer. It b
 candidate clearly when its lead is at least `min_effect` points AND the 95% paired bootstrap
 interval of the lead excludes zero. Candidates it does not beat clearly are tied with it; among
 tied candidates the cheapest is recommended, cost compared in this order: training time (only
-when one takes under half as long), trainable parameters, model size, then needing no external
-vectors file.
+when one takes under half as long and at least 5 s less), trainable parameters, model size,
+then needing no external vectors file.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ import numpy as np
 
 from recommender.evidence import CandidateEvidence, PairedDifference, paired_difference
 
-# Measured times vary by more than 25% between runs on a shared machine: a tie broken on a
-# smaller gap than 2x would name a different option run to run.
+# Measured times vary by more than 25% between runs on a shared machine, and by whole multiples
+# for runs of a second or two: a tie broken on a smaller gap than 2x, or than a few seconds,
+# would name a different option run to run (and a few seconds is no cost anyone weighs).
 TIME_TOLERANCE = 2.0
+TIME_FLOOR_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,9 @@ def rule_text(min_effect: float) -> str:
         "95% paired bootstrap interval of the lead (test documents resampled jointly, each "
         "option's seeds independently) excludes zero. Options it does not beat clearly are "
         "tied with it, and among tied options the cheapest is recommended: shorter training "
-        "time (counted only when one option takes under half as long), then fewer trainable "
-        "parameters, then a smaller model, then no dependence on an external vectors file."
+        "time (counted only when one option takes under half as long and at least 5 s less), "
+        "then fewer trainable parameters, then a smaller model, then no dependence on an "
+        "external vectors file."
     )
 
 
@@ -136,9 +139,15 @@ def decide(
 
 
 def cheapest_of(options: Sequence[CandidateEvidence]) -> CandidateEvidence:
-    """Training time first (only a 2x gap counts), then the remaining cost keys."""
+    """Training time first (only a gap of 2x and of `TIME_FLOOR_SECONDS` counts), then the
+    remaining cost keys."""
     fastest = min(e.train_seconds_mean for e in options)
-    comparable = [e for e in options if e.train_seconds_mean <= fastest * TIME_TOLERANCE]
+    comparable = [
+        e
+        for e in options
+        if e.train_seconds_mean <= fastest * TIME_TOLERANCE
+        or e.train_seconds_mean - fastest < TIME_FLOOR_SECONDS
+    ]
     return min(
         comparable,
         key=lambda e: (e.cost.trainable_params, e.cost.model_bytes, e.cost.needs_vectors_file),

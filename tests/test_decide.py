@@ -87,6 +87,14 @@ def test_a_slower_option_is_not_cheaper_even_with_fewer_parameters() -> None:
     assert decision.verdict == "tie" and decision.recommended == "learned"
 
 
+def test_a_gap_of_a_second_or_two_is_noise_and_parameters_decide() -> None:
+    """Three times as long, but 0.6 s against 0.2 s: a loaded machine makes such gaps."""
+    best = _evidence("learned", TRUTH, 0.801, seed_rng=7, trainable=500_000, seconds=0.2)
+    slow = _evidence("frozen:glove", TRUTH, 0.800, seed_rng=8, trainable=20_000, seconds=0.6)
+    decision = decide([best, slow], TRUTH)
+    assert decision.verdict == "tie" and decision.recommended == "frozen:glove"
+
+
 def test_min_effect_raises_the_bar_for_a_clear_win() -> None:
     strong = _evidence("fine-tuned:glove", TRUTH, 0.85, seed_rng=1, trainable=900_000)
     weak = _evidence("learned", TRUTH, 0.75, seed_rng=2, trainable=500_000)
