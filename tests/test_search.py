@@ -11,7 +11,7 @@ from recommender.data import load_dataset, split
 from recommender.models import candidates_for
 from recommender.prepare import prepare
 from recommender.search.engine import Budget, SearchFailed, TrialRecord, best_trials
-from recommender.search.optuna_engine import OptunaEngine, load_trials
+from recommender.search.optuna_engine import OptunaEngine, load_trials, pruner
 from recommender.space import load_space
 from recommender.text import tokenize_all
 from recommender.vectors import load_vectors
@@ -114,6 +114,25 @@ def test_trials_are_listed_in_slot_order_when_a_killed_slot_was_run_again(tmp_pa
     records = load_trials(storage, ["learned"])
     assert [(r.slot, r.number) for r in records] == [(0, 0), (0, 2), (1, 1)]
     assert [r.error for r in records] == ["interrupted", None, None]
+
+
+def test_a_slow_starter_is_judged_only_once_half_its_epochs_are_done() -> None:
+    """Two finished trials learned fast; a third sits at chance early on. It may still overtake
+    them, so it is not pruned before 4 of its 8 epochs; if it is still at chance then, it is."""
+    study = optuna.create_study(direction="maximize", pruner=pruner(optuna, max_epochs=8))
+    for _ in range(2):
+        study.add_trial(
+            optuna.trial.create_trial(
+                value=0.8,
+                intermediate_values={epoch: 0.6 + 0.03 * epoch for epoch in range(1, 9)},
+            )
+        )
+    slow = study.ask()
+    verdicts = []
+    for epoch in range(1, 9):
+        slow.report(0.5, epoch)
+        verdicts.append(slow.should_prune())
+    assert verdicts[:3] == [False] * 3 and all(verdicts[3:])
 
 
 def test_the_same_seed_samples_the_same_configurations(prepared, tmp_path: Path) -> None:

@@ -119,7 +119,8 @@ class _Search:
         self.storage_url = storage_url
         self.storage = _storage(self.optuna, storage_url)
         self.studies = {
-            c.key: _open_study(self.optuna, self.storage, storage_url, c.key) for c in candidates
+            c.key: _open_study(self.optuna, self.storage, storage_url, c.key, space.max_epochs)
+            for c in candidates
         }
         self.control = _open_study(self.optuna, self.storage, storage_url, CONTROL_STUDY)
         self.candidates = list(candidates)
@@ -367,7 +368,15 @@ def _storage(optuna: Any, url: str) -> Any:
         ) from error
 
 
-def _open_study(optuna: Any, storage: Any, url: str, key: str) -> Any:
+def pruner(optuna: Any, max_epochs: int) -> Any:
+    """The median pruner, judging a trial only once half of its epochs are done. Early
+    epochs say little about where a trial ends: on long texts a mean-pooling model may sit near
+    chance for two epochs and then overtake a CNN that learned fast and stopped early."""
+    return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=max(1, max_epochs // 2))
+
+
+def _open_study(optuna: Any, storage: Any, url: str, key: str, max_epochs: int = 0) -> Any:
+    """A candidate's study; `max_epochs` sets its pruner (not needed to read finished trials)."""
     from sqlalchemy.exc import DatabaseError
 
     try:
@@ -375,7 +384,7 @@ def _open_study(optuna: Any, storage: Any, url: str, key: str) -> Any:
             study_name=key,
             storage=storage,
             direction="maximize",
-            pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1),
+            pruner=pruner(optuna, max_epochs),
             load_if_exists=True,
         )
     except DatabaseError as error:
