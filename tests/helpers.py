@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from recommender.data import load_dataset, split
+from recommender.prepare import Prepared, prepare
+from recommender.text import tokenize_all
+from recommender.vectors import load_vectors
+from tests.conftest import EXAMPLES
+
 TINY_SPACE = """
 [search]
 trials_per_strategy = 2
@@ -56,3 +62,15 @@ def write_reviews_sample(source: Path, target: Path, every: int = 9) -> Path:
     lines = source.read_text(encoding="utf-8").split("\n")
     target.write_text("\n".join(lines[::every]) + "\n", encoding="utf-8")
     return target
+
+
+def tiny_prepared() -> Prepared:
+    """Every 8th real customer review (both classes), encoded with the built-in GloVe."""
+    dataset = load_dataset(EXAMPLES / "customer_reviews.txt")
+    keep = list(range(0, len(dataset), 8))
+    tokens = tokenize_all([dataset.texts[i] for i in keep])
+    labels = [dataset.labels[i] for i in keep]
+    vectors = load_vectors("glove-6b-50d", {t for doc in tokens for t in doc})
+    return prepare(
+        tokens, labels, split(labels, seed=0), [vectors], max_vocabulary=5000, max_length=40, seed=0
+    )

@@ -15,30 +15,19 @@ from typer.testing import CliRunner
 from recommender import files
 from recommender.cli import app
 from recommender.config import RunConfig
-from recommender.data import load_dataset, split
 from recommender.models import candidates_for
-from recommender.prepare import prepare
 from recommender.search import keras_tuner_engine
 from recommender.search.engine import Budget, Engine, SearchFailed, best_trials, engine_for
 from recommender.space import load_space
-from recommender.text import tokenize_all
-from recommender.vectors import load_vectors
 from tests.conftest import EXAMPLES
-from tests.helpers import write_failing_space, write_reviews_sample, write_tiny_space
+from tests.helpers import tiny_prepared, write_failing_space, write_reviews_sample, write_tiny_space
 
 ENGINES = ("optuna", "keras-tuner-bayesian", "keras-tuner-hyperband")
 
 
 @pytest.fixture(scope="module")
 def prepared():
-    dataset = load_dataset(EXAMPLES / "customer_reviews.txt")
-    keep = list(range(0, len(dataset), 8))
-    tokens = tokenize_all([dataset.texts[i] for i in keep])
-    labels = [dataset.labels[i] for i in keep]
-    vectors = load_vectors("glove-6b-50d", {t for doc in tokens for t in doc})
-    return prepare(
-        tokens, labels, split(labels, seed=0), [vectors], max_vocabulary=5000, max_length=40, seed=0
-    )
+    return tiny_prepared()
 
 
 def engine(name: str, folder: Path) -> Engine:

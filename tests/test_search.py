@@ -7,16 +7,11 @@ from pathlib import Path
 import optuna
 import pytest
 
-from recommender.data import load_dataset, split
 from recommender.models import candidates_for
-from recommender.prepare import prepare
 from recommender.search.engine import Budget, SearchFailed, TrialRecord, best_trials
 from recommender.search.optuna_engine import OptunaEngine, load_trials, pruner
 from recommender.space import load_space
-from recommender.text import tokenize_all
-from recommender.vectors import load_vectors
-from tests.conftest import EXAMPLES
-from tests.helpers import write_failing_space, write_tiny_space
+from tests.helpers import tiny_prepared, write_failing_space, write_tiny_space
 
 
 def run_search(
@@ -33,14 +28,7 @@ def run_search(
 
 @pytest.fixture(scope="module")
 def prepared():
-    dataset = load_dataset(EXAMPLES / "customer_reviews.txt")
-    keep = list(range(0, len(dataset), 8))
-    tokens = tokenize_all([dataset.texts[i] for i in keep])
-    labels = [dataset.labels[i] for i in keep]
-    vectors = load_vectors("glove-6b-50d", {t for doc in tokens for t in doc})
-    return prepare(
-        tokens, labels, split(labels, seed=0), [vectors], max_vocabulary=5000, max_length=40, seed=0
-    )
+    return tiny_prepared()
 
 
 def test_every_candidate_gets_the_same_trials_and_resume_adds_none(

@@ -21,18 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from recommender.data import load_dataset, split
 from recommender.files import read_json
 from recommender.models import candidates_for
-from recommender.prepare import Prepared, prepare
 from recommender.search.engine import OUTCOME_FILE, Budget, TrialRecord, default_storage, search
 from recommender.search.optuna_engine import CONTROL_STUDY, OptunaEngine
 from recommender.search.workers import plan_for, write_plan
 from recommender.space import load_space
-from recommender.text import tokenize_all
-from recommender.vectors import load_vectors
 from tests.conftest import EXAMPLES
-from tests.helpers import write_reviews_sample, write_tiny_space
+from tests.helpers import tiny_prepared, write_reviews_sample, write_tiny_space
 
 TRIALS = 4
 CANDIDATES = ("learned", "frozen:glove-6b-50d", "fine-tuned:glove-6b-50d")
@@ -163,17 +159,6 @@ BUDGET_SECONDS = 20.0
 HOLD_SECONDS = 3.0  # longer than a worker takes to leave (about 2 s on a busy 2-core machine)
 
 
-def _prepared() -> Prepared:
-    dataset = load_dataset(EXAMPLES / "customer_reviews.txt")
-    keep = list(range(0, len(dataset), 8))
-    tokens = tokenize_all([dataset.texts[i] for i in keep])
-    labels = [dataset.labels[i] for i in keep]
-    vectors = load_vectors("glove-6b-50d", {t for doc in tokens for t in doc})
-    return prepare(
-        tokens, labels, split(labels, seed=0), [vectors], max_vocabulary=5000, max_length=40, seed=0
-    )
-
-
 def test_a_time_budget_ends_a_search_shared_with_a_worker_at_a_round_boundary(
     tmp_path: Path,
 ) -> None:
@@ -182,7 +167,7 @@ def test_a_time_budget_ends_a_search_shared_with_a_worker_at_a_round_boundary(
     the worker's trials among them; and the worker leaves by itself, starting nothing more."""
     import optuna
 
-    prepared = _prepared()
+    prepared = tiny_prepared()
     tiny = write_tiny_space(tmp_path)
     tiny.write_text(tiny.read_text().replace("max_epochs = 2", "max_epochs = 1"))
     space = load_space(str(tiny))
