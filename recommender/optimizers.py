@@ -1,19 +1,19 @@
-"""Adam that updates only the embedding rows a batch uses ("lazy" Adam).
+"""Adam, applied by TensorFlow's fused kernel where Keras runs on TensorFlow.
 
-Under TensorFlow an embedding's gradient arrives as the rows of the batch's words
-(`tf.IndexedSlices`). Keras' Adam makes it dense and moves every row of the embedding and of
-both its moment estimates at every step, so its cost grows with the vocabulary times the
-dimension, not with the batch; for a trainable embedding on a CPU that step dominated training
-(MR, 17,000 words: an epoch of mean pooling took several times as long as with the embedding
-frozen; at 100,000 words, 30 to 50 times as long). Lazy Adam (TensorFlow Addons' `LazyAdam`,
-PyTorch's `SparseAdam`) updates the moments and weights of the batch's rows only, so a row no
-batch uses keeps its moments until one does: a slightly different method from Adam for the
-embedding, the usual one for sparse embeddings. The other weights, whose gradients are dense,
-get Adam exactly. (Keras' Adam also squares each occurrence of a word the batch repeats before
-summing them, so such a word's second moment is too small; here the rows are summed first.)
+Keras' Adam writes its update as a dozen whole-matrix operations per variable and step. For a
+trainable embedding that is a dozen passes over vocabulary x dimension floats at every step,
+whatever the batch holds, and on a CPU it dominated training: on MR (17,000 words x 50
+dimensions) an epoch of mean pooling took about four times as long with the embedding trainable
+as frozen; at 100,000 words, 30 times. TensorFlow's `ResourceApplyAdam` does the same update in
+one multithreaded pass over the variable and its two moments, which made those epochs 2 to 3
+times faster (`benchmarks/bench_search.py`, docs/benchmarks.md).
 
-Under JAX and PyTorch Keras hands every gradient over dense, so this is Adam there (on a GPU a
-dense update is cheap).
+It is Adam exactly, with Keras' defaults, with one correction: under TensorFlow an embedding's
+gradient arrives as one row per word occurrence (`tf.IndexedSlices`), and Keras' Adam squares
+those rows before summing a word's occurrences, so a word the batch repeats gets too small a
+second moment and too large a step. Here the rows are summed first, as for any other gradient.
+
+Under JAX and PyTorch this is Keras' Adam (a GPU makes light work of the whole-matrix passes).
 """
 
 from __future__ import annotations
@@ -22,21 +22,21 @@ from functools import cache
 from typing import Any
 
 
-def lazy_adam(learning_rate: float) -> Any:
-    """A new lazy Adam optimizer (Keras' defaults for the betas and epsilon)."""
-    return _lazy_adam_class()(learning_rate=learning_rate)
+def adam(learning_rate: float) -> Any:
+    """A new Adam optimizer (Keras' defaults for the betas and epsilon)."""
+    return _fused_adam_class()(learning_rate=learning_rate)
 
 
 @cache
-def _lazy_adam_class() -> type:
+def _fused_adam_class() -> type:
     import keras
 
     @keras.saving.register_keras_serializable(package="embrec")
-    class LazyAdam(keras.optimizers.Adam):
-        """Adam, but a gradient that comes as rows updates only those rows."""
+    class FusedAdam(keras.optimizers.Adam):
+        """Keras' Adam whose step is TensorFlow's fused Adam kernel under TensorFlow."""
 
         def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
-            if not _is_row_gradient(gradient):
+            if keras.backend.backend() != "tensorflow" or self.amsgrad:
                 super().update_step(gradient, variable, learning_rate)
                 return
             import tensorflow as tf
@@ -45,35 +45,28 @@ def _lazy_adam_class() -> type:
             count = tf.cast(self.iterations + 1, dtype)
             beta_1 = tf.cast(self.beta_1, dtype)
             beta_2 = tf.cast(self.beta_2, dtype)
-            alpha = (
-                tf.cast(learning_rate, dtype)
-                * tf.sqrt(1 - tf.pow(beta_2, count))
-                / (1 - tf.pow(beta_1, count))
-            )
-            # a word seen twice in the batch has two gradient rows: sum them first
-            rows, position = tf.unique(gradient.indices)
-            values = tf.math.unsorted_segment_sum(
-                tf.cast(gradient.values, dtype), position, tf.shape(rows)[0]
-            )
             index = self._get_variable_index(variable)
-            momentum, velocity = self._momentums[index], self._velocities[index]
-            # `sparse_read` gathers the rows from the variable itself: a sparse update puts a
-            # variable in copy-on-read mode, where a dense read copies all of it
-            m = momentum.value.sparse_read(rows) * beta_1 + values * (1 - beta_1)
-            v = velocity.value.sparse_read(rows) * beta_2 + tf.square(values) * (1 - beta_2)
-            self.assign(momentum, tf.IndexedSlices(m, rows))
-            self.assign(velocity, tf.IndexedSlices(v, rows))
-            step = alpha * m / (tf.sqrt(v) + self.epsilon)
-            self.assign_sub(variable, tf.IndexedSlices(step, rows))
+            tf.raw_ops.ResourceApplyAdam(
+                var=_handle(variable),
+                m=_handle(self._momentums[index]),
+                v=_handle(self._velocities[index]),
+                beta1_power=tf.pow(beta_1, count),
+                beta2_power=tf.pow(beta_2, count),
+                lr=tf.cast(learning_rate, dtype),
+                beta1=beta_1,
+                beta2=beta_2,
+                epsilon=tf.cast(self.epsilon, dtype),
+                # an embedding's rows, one per occurrence, summed into its gradient
+                grad=tf.convert_to_tensor(tf.cast(gradient, dtype)),
+            )
 
-    return LazyAdam
+    return FusedAdam
 
 
-def _is_row_gradient(gradient: Any) -> bool:
+def _handle(variable: Any) -> Any:
+    """The TensorFlow resource behind a Keras variable or a `tf.Variable`."""
     import keras
 
-    if keras.backend.backend() != "tensorflow":
-        return False
-    import tensorflow as tf
-
-    return isinstance(gradient, tf.IndexedSlices)
+    if isinstance(variable, keras.Variable):
+        variable = variable.value
+    return variable.handle
