@@ -13,7 +13,8 @@ length (Keras' default compile settings, batches shuffled by Keras) for the spac
 `max_epochs`, with no pruning and no early stopping (the best epoch's validation accuracy is
 kept, as embrec keeps it). Same models (`build_model`), batch size, epochs and seeds per trial.
 What embrec adds on top: preprocessing once, early stopping, pruning, batches cut to their
-longest text (`recommender/batches.py`) and several steps per backend call.
+longest text (`recommender/batches.py`), several steps per backend call and Adam applied by
+TensorFlow's fused kernel (`recommender/optimizers.py`; the naive loop uses Keras' Adam).
 
 Printed: trials per minute of each, the search-stage times and their ratio (the target is at
 least 3x), the time to recommendation (naive: its search plus embrec's time after the search,
