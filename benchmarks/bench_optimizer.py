@@ -76,7 +76,7 @@ def train(prepared: Any, strategy: str, config: dict[str, Any], optimizer: str, 
 
     from recommender.batches import length_batches, trailing_padding
     from recommender.models import STEPS_PER_EXECUTION, Candidate, build_model
-    from recommender.search.trial import VALIDATION_BATCH_SIZE
+    from recommender.search.trial import validation_batches
 
     config = {**config, "learning_rate": 2e-3, "dropout": 0.3}
     candidate = Candidate(strategy, None if strategy == "learned" else VECTORS)
@@ -100,13 +100,7 @@ def train(prepared: Any, strategy: str, config: dict[str, Any], optimizer: str, 
     batches = length_batches(
         prepared.x["train"], prepared.y["train"], batch_size=64, trailing=trailing, seed=0
     )
-    validation = length_batches(
-        prepared.x["validation"],
-        prepared.y["validation"],
-        batch_size=VALIDATION_BATCH_SIZE,
-        trailing=trailing,
-        seed=None,
-    )
+    validation = validation_batches(prepared, trailing)
     seconds: list[float] = []
     accuracies: list[float] = []
 

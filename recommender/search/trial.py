@@ -72,13 +72,7 @@ def fit_candidate(
             model.fit(batches, initial_epoch=first, epochs=last, verbose=0)
         return FitOutcome(model, None, fixed_epochs, fixed_epochs, time.perf_counter() - started)
 
-    validation = length_batches(
-        prepared.x["validation"],
-        prepared.y["validation"],
-        batch_size=VALIDATION_BATCH_SIZE,
-        trailing=trailing,
-        seed=None,
-    )
+    validation = validation_batches(prepared, trailing)
     stopper = _EarlyStopping(keras, patience)
     callbacks: list[Any] = [stopper]
     if on_epoch is not None:
@@ -99,6 +93,17 @@ def fit_candidate(
     scores = stopper.scores
     best = max(range(len(scores)), key=lambda i: scores[i])
     return FitOutcome(model, scores[best], best + 1, len(scores), time.perf_counter() - started)
+
+
+def validation_batches(prepared: Prepared, trailing: int) -> Any:
+    """The validation split in batches sorted by length (scoring needs no shuffling)."""
+    return length_batches(
+        prepared.x["validation"],
+        prepared.y["validation"],
+        batch_size=VALIDATION_BATCH_SIZE,
+        trailing=trailing,
+        seed=None,
+    )
 
 
 def phases(warmup: int, epochs: int) -> list[tuple[int, int]]:
