@@ -2,18 +2,18 @@
 
 Keras' Adam writes its update as a dozen whole-matrix operations per variable and step. For a
 trainable embedding that is a dozen passes over vocabulary x dimension floats at every step,
-whatever the batch holds, and on a CPU it dominated training: on MR (17,000 words x 50
-dimensions) an epoch of mean pooling took about four times as long with the embedding trainable
-as frozen; at 100,000 words, 30 times. TensorFlow's `ResourceApplyAdam` does the same update in
-one multithreaded pass over the variable and its two moments, which made those epochs 2 to 3
-times faster (`benchmarks/bench_search.py`, docs/benchmarks.md).
+whatever the batch holds, and on a CPU it dominated training: on MR (17,153 words x 50
+dimensions) an epoch of mean pooling took about six times as long fine-tuned as frozen, and a
+learned 100-dimensional embedding 18 times. TensorFlow's `ResourceApplyAdam` does the same
+update in one multithreaded pass over the variable and its two moments, which made those
+epochs 1.9 and 3.4 times faster (`benchmarks/bench_optimizer.py`, docs/benchmarks.md).
 
 It is Adam exactly, with Keras' defaults, with one correction: under TensorFlow an embedding's
 gradient arrives as one row per word occurrence (`tf.IndexedSlices`), and Keras' Adam squares
 those rows before summing a word's occurrences, so a word the batch repeats gets too small a
 second moment and too large a step. Here the rows are summed first, as for any other gradient.
 
-Under JAX and PyTorch this is Keras' Adam (a GPU makes light work of the whole-matrix passes).
+Under JAX and PyTorch this is Keras' Adam.
 """
 
 from __future__ import annotations
