@@ -9,7 +9,7 @@ from recommender.optimizers import adam
 
 VOCABULARY, DIM = 12, 4
 LEARNING_RATE, BETA_1, BETA_2, EPSILON = 0.01, 0.9, 0.999, 1e-7
-# the first batch repeats word 2 (and the padding); word 5 is only in the first batch
+# the first batch repeats word 2 (and the padding): TensorFlow gives word 2 two gradient rows
 BATCHES = (
     np.array([[2, 2, 5, 0], [3, 4, 0, 0]], dtype=np.int32),
     np.array([[2, 3, 0, 0], [4, 1, 3, 0]], dtype=np.int32),
