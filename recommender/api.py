@@ -110,26 +110,32 @@ class RunResult:
 
 
 def recommend(
-    config: RunConfig, events: Events = _quiet, *, export_vocab: int = DEFAULT_EXTENSION
+    config: RunConfig,
+    events: Events = _quiet,
+    *,
+    export_vocab: int = DEFAULT_EXTENSION,
+    jobs: int = 1,
 ) -> RunResult:
     """Profile, search, gather evidence, decide and export; resumes a run with the same options.
 
     `export_vocab` bounds the vocabulary extension of the exported model (see `export_model`);
-    it changes only the export, so it is not part of the run's configuration. The run
+    `jobs` is how many processes run the search's trials (see `search.workers.local_workers`).
+    Neither changes the run's answer, so neither is part of its configuration. The run
     directory stays locked against other processes until the run ends."""
     with ExitStack() as run_lock:
-        return _recommend(config, events, export_vocab, run_lock)
+        return _recommend(config, events, export_vocab, jobs, run_lock)
 
 
 def _recommend(
-    config: RunConfig, events: Events, export_vocab: int, run_lock: ExitStack
+    config: RunConfig, events: Events, export_vocab: int, jobs: int, run_lock: ExitStack
 ) -> RunResult:
     from recommender.export import write_model_card
     from recommender.prepare import prepare
     from recommender.report.files import write_reports
-    from recommender.search.engine import Budget, best_trials, engine_for, search
+    from recommender.search.engine import Budget, best_trials, check_jobs, engine_for, search
     from recommender.space import load_space
 
+    check_jobs(jobs, config.engine)
     started = time.perf_counter()
     space = load_space(config.space)
     inputs = load_inputs(config.data, config.text_column, config.label_column, config.vectors)
@@ -175,6 +181,7 @@ def _recommend(
         Budget(trials_per_candidate, config.time_budget),
         seed=config.seed,
         on_trial=lambda record: events("trial", {"record": record}),
+        jobs=jobs,
     )
     records = list(outcome.records)
     write_json(run_dir / "trials.json", [r.to_dict() for r in records])

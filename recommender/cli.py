@@ -120,6 +120,14 @@ def recommend(
             "postgresql://user@host/db (default: study.db in the run directory)."
         ),
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            help="Processes that run the search's trials on this machine, each with an equal "
+            "share of the cores (Optuna engine). Small models use many threads poorly, so 2 or "
+            "more search faster; the search samples and prunes the same.",
+        ),
+    ] = 1,
     resume: Annotated[
         Path | None,
         typer.Option(help="Continue an interrupted run from RUN_DIR/config.json (no DATA)."),
@@ -194,7 +202,7 @@ def recommend(
         if resume is not None:  # every option from the run's own config.json
             config = load_config(resume)
         with ProgressEvents(Console(), quiet=quiet) as events:
-            result = run_recommend(config, events, export_vocab=export_vocab)
+            result = run_recommend(config, events, export_vocab=export_vocab, jobs=jobs)
         if quiet:
             typer.echo(headline(result.report))
 
@@ -203,7 +211,7 @@ def recommend(
 
 
 # Options that do not change the run (they are not in config.json), allowed with --resume.
-_RESUME_OPTIONS = {"resume", "quiet", "debug", "export_vocab"}
+_RESUME_OPTIONS = {"resume", "quiet", "debug", "export_vocab", "jobs"}
 
 
 def _check_resume_alone(ctx: typer.Context) -> None:
@@ -231,6 +239,10 @@ def worker(
         str | None,
         typer.Option(help="The run's storage URL as seen from this machine (default: its own)."),
     ] = None,
+    parent: Annotated[
+        int | None,
+        typer.Option(hidden=True, help="Leave when this process ends (`recommend --jobs`)."),
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
     """Take trials of a running `embrec recommend` search (same study storage), until every
@@ -247,6 +259,7 @@ def worker(
         ran = run_worker(
             run_dir,
             storage,
+            parent=parent,
             on_trial=lambda r: console.print(
                 f"{r.candidate} #{r.number} (slot {r.slot}) {r.state}"
                 + (f" {r.value * 100:.1f}" if r.value is not None else "")

@@ -85,6 +85,29 @@ def test_a_trial_left_running_by_a_killed_process_is_rerun(prepared, tmp_path: P
     assert len(load_trials(storage, ["learned"])) == 3
 
 
+def test_a_candidate_s_next_slot_waits_until_its_previous_one_is_done(
+    prepared, tmp_path: Path
+) -> None:
+    """Processes sharing a search never run one candidate's slots side by side: slot 1's sampler
+    and pruner must see slot 0 finished, as in a search run by one process."""
+    from recommender.search.engine import CtrlC
+    from recommender.search.optuna_engine import _Search
+
+    space = load_space(str(write_tiny_space(tmp_path)))
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    search = _Search(storage, prepared, candidates_for(("learned",), ()), space, 2, 0)
+    search._open_round(0)
+    search._open_round(1)
+    study = search.studies["learned"]
+    first = next(t for t in study.get_trials() if t.user_attrs["slot"] == 0)
+    search.storage.set_trial_state_values(first._trial_id, optuna.trial.TrialState.RUNNING)
+
+    assert search._run_next(CtrlC()) is None  # slot 0 runs elsewhere: slot 1 must wait
+    study.tell(first.number, 0.5)
+    record = search._run_next(CtrlC())
+    assert record is not None and record.slot == 1 and record.state in ("complete", "pruned")
+
+
 def test_trials_are_listed_in_slot_order_when_a_killed_slot_was_run_again(tmp_path) -> None:
     """Slot 0 was killed and re-run after slot 1 finished: the report still lists slot 0 first,
     as an uninterrupted run would."""

@@ -256,3 +256,66 @@ def test_a_time_budget_ends_a_search_shared_with_a_worker_at_a_round_boundary(
     assert sorted((r.candidate, r.slot) for r in outcome.records) == expected
     assert all(r.state in ("complete", "pruned") for r in outcome.records)
     assert sorted((r.candidate, r.slot) for r in seen) == expected  # the worker's trials too
+
+
+def test_jobs_run_the_trials_in_worker_processes_and_search_as_one_process_does(
+    tmp_path: Path,
+) -> None:
+    """`recommend --jobs 2`: two worker processes on this machine run every trial (the run's
+    process only coordinates), each slot once, and the search samples, trains and prunes just
+    as the same search run by one process."""
+    import optuna
+
+    prepared = tiny_prepared()
+    space = load_space(str(write_tiny_space(tmp_path)))
+    candidates = candidates_for(space.strategies, ("glove-6b-50d",))
+    outcomes, owners = {}, {}
+    for jobs in (1, 2):
+        run_dir = tmp_path / f"jobs-{jobs}"
+        run_dir.mkdir()
+        storage = default_storage(run_dir)
+        outcome = search(
+            OptunaEngine(storage),
+            run_dir,
+            prepared,
+            candidates,
+            space,
+            Budget(TRIALS),
+            seed=0,
+            jobs=jobs,
+        )
+        outcomes[jobs] = {
+            (r.candidate, r.slot): (r.state, r.value, r.config) for r in outcome.records
+        }
+        owners[jobs] = Counter(
+            t.user_attrs["owner"]
+            for c in candidates
+            for t in optuna.load_study(study_name=c.key, storage=storage).get_trials()
+        )
+
+    assert len(outcomes[2]) == len(candidates) * TRIALS
+    assert outcomes[2] == outcomes[1]
+    this_process = f"{socket.gethostname()}:{os.getpid()}"
+    assert owners[1] == {this_process: len(candidates) * TRIALS}
+    assert len(owners[2]) == 2 and this_process not in owners[2], owners[2]
+    assert sum(owners[2].values()) == len(candidates) * TRIALS  # none run twice
+    logs = [(tmp_path / "jobs-2" / f"worker-{n}.log").read_text() for n in (1, 2)]
+    assert all("The search is over" in log for log in logs), logs
+
+
+def test_a_worker_whose_run_has_died_leaves_without_taking_a_trial(tmp_path: Path) -> None:
+    """A `--jobs` worker outlives a run killed with -9 only until it looks for its next trial."""
+    import optuna
+
+    from recommender.search.workers import run_worker
+
+    prepared = tiny_prepared()
+    space = load_space(str(write_tiny_space(tmp_path)))
+    candidates = candidates_for(("learned",), ())
+    storage = default_storage(tmp_path)
+    write_plan(tmp_path, plan_for(storage, candidates, space, 0, TRIALS), prepared)
+    study = optuna.create_study(study_name="learned", storage=storage, direction="maximize")
+    study.enqueue_trial({}, user_attrs={"slot": 0})
+
+    assert run_worker(tmp_path, parent=os.getppid() + 1_000_000) == 0  # no such parent
+    assert [t.state.name for t in study.get_trials()] == ["WAITING"]

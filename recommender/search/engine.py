@@ -120,21 +120,40 @@ def search(
     *,
     seed: int,
     on_trial: OnTrial | None = None,
+    jobs: int = 1,
 ) -> SearchOutcome:
     """Run the search once per run: a resumed run reads the finished search from search.json
-    (a search ended by the time budget must not grow when the run is resumed)."""
+    (a search ended by the time budget must not grow when the run is resumed). With `jobs`
+    above 1 (Optuna only), that many worker processes on this machine run the trials."""
     from recommender.search.optuna_engine import OptunaEngine
-    from recommender.search.workers import plan_for, write_plan
+    from recommender.search.workers import local_workers, plan_for, write_plan
 
     saved = read_json(run_dir / OUTCOME_FILE)
     if saved is not None and saved.get("engine") == engine.name:
         return SearchOutcome.from_dict(saved)
-    if isinstance(engine, OptunaEngine):  # `embrec worker RUN_DIR` joins through these files
+    check_jobs(jobs, engine.name)
+    if not isinstance(engine, OptunaEngine):
+        outcome = engine.run(prepared, candidates, space, budget, seed=seed, on_trial=on_trial)
+    else:  # `embrec worker RUN_DIR` joins through these files
         plan = plan_for(engine.storage_url, candidates, space, seed, budget.trials)
         write_plan(run_dir, plan, prepared)
-    outcome = engine.run(prepared, candidates, space, budget, seed=seed, on_trial=on_trial)
+        with local_workers(run_dir, jobs) as helpers:
+            outcome = engine.run(
+                prepared, candidates, space, budget, seed=seed, on_trial=on_trial, helpers=helpers
+            )
     write_json(run_dir / OUTCOME_FILE, outcome.to_dict())
     return outcome
+
+
+def check_jobs(jobs: int, engine: str) -> None:
+    """`--jobs`: at least one, and more only where trials can run in several processes."""
+    if jobs < 1:
+        raise UserError(f"--jobs must be at least 1, got {jobs}", fix="pass --jobs 1 or more")
+    if jobs > 1 and engine != "optuna":
+        raise UserError(
+            f"--jobs needs --engine optuna (the {engine} engine runs one trial at a time)",
+            fix="drop --jobs, or pass --engine optuna",
+        )
 
 
 def best_trials(records: Sequence[TrialRecord]) -> dict[str, TrialRecord]:

@@ -9,6 +9,11 @@ SQLite): two processes never run the same slot. Only the coordinator enqueues, s
 enqueued twice. A trial whose process died (a dead pid on this machine, or no heartbeat for
 GRACE_SECONDS from another) is marked failed and its slot enqueued again; it is then sampled with
 the same seed, so it runs what the lost trial would have.
+
+A candidate's slots run in order: a process claims a candidate's slot only once its earlier slots
+are done. Each trial's sampler then sees, and its pruner compares it with, the same earlier
+trials however many processes share the search, so the search samples and prunes as a single
+process would; processes run different candidates side by side.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recommender.errors import UserError
 from recommender.models import Candidate
@@ -40,6 +45,9 @@ from recommender.search.engine import (
 )
 from recommender.search.trial import fit_candidate
 from recommender.space import SearchSpace
+
+if TYPE_CHECKING:
+    from recommender.search.workers import LocalWorkers
 
 CONTROL_STUDY = "embrec-search"  # its user attributes: rounds opened, and how the search ended
 HEARTBEAT_SECONDS = 10
@@ -64,11 +72,13 @@ class OptunaEngine:
         *,
         seed: int,
         on_trial: OnTrial | None = None,
+        helpers: LocalWorkers | None = None,
     ) -> SearchOutcome:
-        """Coordinate the search (taking trials too) until every candidate has its budget."""
+        """Coordinate the search until every candidate has its budget, taking trials too unless
+        `helpers` (workers on this machine) are running them."""
         with CtrlC().installed() as ctrl_c:
             search = _Search(self.storage_url, prepared, candidates, space, budget.trials, seed)
-            return search.coordinate(budget, on_trial, ctrl_c)
+            return search.coordinate(budget, on_trial, ctrl_c, helpers)
 
     def work(
         self,
@@ -79,12 +89,13 @@ class OptunaEngine:
         *,
         seed: int,
         on_trial: OnTrial | None = None,
+        parent: int | None = None,
     ) -> int:
-        """Take trials of a search that a coordinator runs, until it says the search is over;
-        returns how many this process ran."""
+        """Take trials of a search that a coordinator runs, until it says the search is over
+        (or the `parent` process that started this one is gone); returns how many it ran."""
         with CtrlC().installed() as ctrl_c:
             search = _Search(self.storage_url, prepared, candidates, space, trials, seed)
-            return search.work(on_trial, ctrl_c)
+            return search.work(on_trial, ctrl_c, parent)
 
 
 def load_trials(storage_url: str, candidate_keys: Sequence[str]) -> list[TrialRecord]:
@@ -128,7 +139,13 @@ class _Search:
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.failures = FailureStreak()
 
-    def coordinate(self, budget: Budget, on_trial: OnTrial | None, ctrl_c: CtrlC) -> SearchOutcome:
+    def coordinate(
+        self,
+        budget: Budget,
+        on_trial: OnTrial | None,
+        ctrl_c: CtrlC,
+        helpers: LocalWorkers | None = None,
+    ) -> SearchOutcome:
         clock = RoundClock(budget.seconds)
         self._recover()
         seen = self._finished()
@@ -151,13 +168,14 @@ class _Search:
                     clock.start_round()
                     continue
                 stopped_by = "time"
-            if self._run_next(ctrl_c):
+            if (helpers is None or not helpers.alive()) and self._run_next(ctrl_c):
                 seen = self._report_new(seen, on_trial)
                 continue
             # before leaving too: the last trials may be a worker's, finished since the last look
             seen = self._report_new(seen, on_trial)
             if stopped_by is not None and all(done):
                 break
+            ctrl_c.raise_pending()  # while workers train, Ctrl-C lands here
             time.sleep(POLL_SECONDS)
             self._recover()
         with ctrl_c.held_back():
@@ -165,9 +183,9 @@ class _Search:
         records = load_trials(self.storage_url, [c.key for c in self.candidates])
         return SearchOutcome("optuna", tuple(records), stopped_by, opened)
 
-    def work(self, on_trial: OnTrial | None, ctrl_c: CtrlC) -> int:
+    def work(self, on_trial: OnTrial | None, ctrl_c: CtrlC, parent: int | None) -> int:
         ran = 0
-        while True:
+        while parent is None or os.getppid() == parent:
             record = self._run_next(ctrl_c)
             if record is not None:
                 ran += 1
@@ -177,6 +195,7 @@ class _Search:
             if self.control.user_attrs.get("stopped_by"):
                 return ran
             time.sleep(POLL_SECONDS)
+        return ran
 
     def _opened(self) -> int:
         return int(self.control.user_attrs.get("rounds", 0))
@@ -189,15 +208,7 @@ class _Search:
     def _slot_states(self) -> dict[str, dict[int, str]]:
         """Per candidate, each slot's state: waiting, running or done (a slot whose trial was
         interrupted has no state until it is enqueued again)."""
-        states: dict[str, dict[int, str]] = {}
-        for key, study in self.studies.items():
-            mine: dict[int, str] = {}
-            for trial, slot in _slots(study):
-                state = _slot_state(self.optuna, trial)
-                if slot is not None and state is not None:
-                    mine[slot] = state
-            states[key] = mine
-        return states
+        return {key: _states(self.optuna, _slots(study)) for key, study in self.studies.items()}
 
     def _recover(self) -> None:
         """Fail the trials of processes that died; enqueue again the slots they held."""
@@ -236,16 +247,20 @@ class _Search:
         return now
 
     def _run_next(self, ctrl_c: CtrlC) -> TrialRecord | None:
-        """Claim the waiting trial of the earliest round (candidates in order) and run it."""
-        waiting_state = self.optuna.trial.TrialState.WAITING
-        waiting = sorted(
-            (trial.user_attrs["slot"], index, trial._trial_id, candidate)
-            for index, candidate in enumerate(self.candidates)
-            for trial in self.studies[candidate.key].get_trials(
-                deepcopy=False, states=(waiting_state,)
-            )
-        )
-        for slot, _, trial_id, candidate in waiting:
+        """Claim the waiting trial of the earliest round (candidates in order) whose candidate
+        has no earlier slot still to finish, and run it."""
+        waiting = []
+        for index, candidate in enumerate(self.candidates):
+            trials = _slots(self.studies[candidate.key])
+            states = _states(self.optuna, trials)
+            waiting += [
+                (slot, index, trial._trial_id, candidate)
+                for trial, slot in trials
+                if slot is not None
+                and states[slot] == "waiting"
+                and all(states.get(earlier) == "done" for earlier in range(slot))
+            ]
+        for slot, _, trial_id, candidate in sorted(waiting):
             with ctrl_c.held_back():
                 try:
                     mine = self.storage.set_trial_state_values(
@@ -447,6 +462,17 @@ def _counted(trial: Any) -> bool:
     """A finished trial that spends its slot: failed by an interrupted process does not."""
     name = trial.state.name
     return name in ("COMPLETE", "PRUNED") or (name == "FAIL" and "error" in trial.user_attrs)
+
+
+def _states(optuna: Any, trials: list[tuple[Any, int | None]]) -> dict[int, str]:
+    """Each slot's state: waiting, running or done (a slot whose trial was interrupted has no
+    state until it is enqueued again; then its latest trial's)."""
+    states = {}
+    for trial, slot in trials:
+        state = _slot_state(optuna, trial)
+        if slot is not None and state is not None:
+            states[slot] = state
+    return states
 
 
 def _slot_state(optuna: Any, trial: Any) -> str | None:

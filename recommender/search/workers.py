@@ -1,13 +1,21 @@
 """Several processes, or machines, on one Optuna search: the run's `recommend` process writes
 what a trial needs (the encoded splits and matrices, the space, the plan) into the run directory
 once; `embrec worker RUN_DIR` loads them instead of preprocessing again and takes trials from
-the shared storage until the coordinator says the search is over."""
+the shared storage until the coordinator says the search is over.
+
+`recommend --jobs N` starts N such workers on this machine itself (`local_workers`), each with
+its share of the cores: a small model's step uses two or more threads poorly, so N processes
+with fewer threads each run more trials per minute than one process with all of them."""
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -82,9 +90,15 @@ def read_plan(run_dir: Path) -> tuple[Plan, Prepared]:
     return plan, Prepared(**values)
 
 
-def run_worker(run_dir: Path, storage: str | None = None, on_trial: OnTrial | None = None) -> int:
+def run_worker(
+    run_dir: Path,
+    storage: str | None = None,
+    on_trial: OnTrial | None = None,
+    parent: int | None = None,
+) -> int:
     """Take trials of a run's search until it is over; returns how many this process ran.
-    `storage` overrides the plan's URL (the same database seen from another machine)."""
+    `storage` overrides the plan's URL (the same database seen from another machine); a worker
+    started by `recommend --jobs` names its `parent`, and leaves if that process dies."""
     from recommender.search.optuna_engine import OptunaEngine
 
     plan, prepared = read_plan(run_dir)
@@ -97,7 +111,82 @@ def run_worker(run_dir: Path, storage: str | None = None, on_trial: OnTrial | No
         plan.trials,
         seed=plan.seed,
         on_trial=on_trial,
+        parent=parent,
     )
+
+
+class LocalWorkers:
+    """`embrec worker` processes that `recommend --jobs N` runs on this machine."""
+
+    def __init__(self, processes: list[subprocess.Popen[bytes]]) -> None:
+        self.processes = processes
+
+    def alive(self) -> bool:
+        """Whether any is still running; the run's process takes trials itself once none is
+        (a worker that could not start, or was killed, leaves its trials to it)."""
+        return any(process.poll() is None for process in self.processes)
+
+
+@contextmanager
+def local_workers(run_dir: Path, jobs: int) -> Iterator[LocalWorkers]:
+    """Start `jobs` workers on the run's plan (none for one job: the run's process searches
+    alone, with every core), each writing to RUN/worker-N.log. They leave by themselves when
+    the search is over; if it ends otherwise (Ctrl-C, an error), they are interrupted, and a
+    trial one of them had begun is run again when the run resumes."""
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        if jobs > 1:
+            environment = {**os.environ, **worker_environment(jobs)}
+            for number in range(1, jobs + 1):
+                with open(run_dir / f"worker-{number}.log", "wb") as log:
+                    processes.append(
+                        subprocess.Popen(
+                            [sys.executable, "-m", "recommender.cli", "worker", str(run_dir)]
+                            + ["--parent", str(os.getpid())],
+                            stdin=subprocess.DEVNULL,
+                            stdout=log,
+                            stderr=subprocess.STDOUT,
+                            env=environment,
+                        )
+                    )
+        yield LocalWorkers(processes)
+    except BaseException:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        raise
+    finally:
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def worker_environment(jobs: int) -> dict[str, str]:
+    """Each of `jobs` workers gets an equal share of this machine's cores (at least one) for
+    each backend's thread pools, and takes GPU memory as it needs it rather than all at once
+    (the workers share the device)."""
+    threads = str(max(1, _cores() // jobs))
+    environment = {
+        "TF_NUM_INTRAOP_THREADS": threads,
+        "TF_NUM_INTEROP_THREADS": threads,
+        "OMP_NUM_THREADS": threads,  # PyTorch's and oneDNN's pools
+        "TF_FORCE_GPU_ALLOW_GROWTH": "true",
+        "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
+    }
+    if threads == "1":  # JAX's CPU backend has no thread-count setting but this one
+        flags = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        environment["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flags}".strip()
+    return environment
+
+
+def _cores() -> int:
+    """Cores this process may use (a container's or a CPU set's limit, not the machine's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def space_from_dict(data: dict[str, Any]) -> SearchSpace:
