@@ -44,7 +44,7 @@ SHARED = Path(os.environ.get("EMBREC_SHARED_DATA", ROOT.parent / "shared" / "dat
 MR = SHARED / "datasets" / "mr" / "rt-polarity.all"
 
 
-def run_embrec(data: Path, space: str, out: Path) -> dict[str, Any]:
+def run_embrec(data: Path, space: str, out: Path, jobs: int) -> dict[str, Any]:
     """One `recommend` run, with the clock read at each stage it announces."""
     from recommender.api import recommend
     from recommender.config import RunConfig
@@ -58,6 +58,7 @@ def run_embrec(data: Path, space: str, out: Path) -> dict[str, Any]:
     result = recommend(
         RunConfig(data=str(data), out=str(out), space=space, seed=0, learning_curve=False),
         events,
+        jobs=jobs,
     )
     ended = time.perf_counter()
     return {
@@ -144,6 +145,21 @@ def naive_fit(
     return best
 
 
+def _same_trials(first: dict[str, Any], other: dict[str, Any]) -> str:
+    """Whether two runs sampled the same configurations and reached the same states, and how
+    far apart their validation accuracies are."""
+    ones, others = (run["report"]["search"]["trials"] for run in (first, other))
+    keys = ("candidate", "slot", "state", "config")
+    if [[t[k] for k in keys] for t in ones] != [[t[k] for k in keys] for t in others]:
+        return "no"
+    gaps = [
+        abs(a["value"] - b["value"])
+        for a, b in zip(ones, others, strict=True)
+        if a["value"] is not None and b["value"] is not None
+    ]
+    return f"yes (validation accuracies within {max(gaps, default=0.0):.4f})"
+
+
 def best_by_candidate(values: Sequence[tuple[str, int, float]]) -> dict[str, tuple[int, float]]:
     """candidate -> (position of its best trial, best value); ties keep the earlier trial."""
     best: dict[str, tuple[int, float]] = {}
@@ -159,6 +175,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--space", default="quick")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--limit", type=int, default=None, help="replay only N trials naively")
+    parser.add_argument(
+        "--jobs", type=int, nargs="+", default=[1, 2], help="embrec runs, one per --jobs value"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from recommender.space import load_space
@@ -166,15 +185,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-search-"))
     print(f"data: {args.data}; space: {args.space}; cpus: {os.cpu_count()}; work: {workdir}")
 
-    ours = run_embrec(args.data, args.space, workdir / "embrec")
+    runs = {}
+    for jobs in args.jobs:
+        runs[jobs] = run_embrec(args.data, args.space, workdir / f"embrec-jobs-{jobs}", jobs)
+        trials = [t for t in runs[jobs]["report"]["search"]["trials"] if t["config"]]
+        print(
+            f"embrec --jobs {jobs}: {len(trials)} trials "
+            f"({sum(t['state'] == 'pruned' for t in trials)} pruned) in "
+            f"{runs[jobs]['search_seconds']:.0f} s; whole run {runs[jobs]['total_seconds']:.0f} s; "
+            f"same trials as --jobs {args.jobs[0]}: {_same_trials(runs[args.jobs[0]], runs[jobs])}"
+        )
+    ours = runs[args.jobs[0]]
     report = ours["report"]
     trials = [t for t in report["search"]["trials"] if t["config"]]
     replay = trials[: args.limit] if args.limit else trials
     space = load_space(args.space)
-    print(
-        f"embrec: {len(trials)} trials ({sum(t['state'] == 'pruned' for t in trials)} pruned) "
-        f"in {ours['search_seconds']:.0f} s; whole run {ours['total_seconds']:.0f} s"
-    )
 
     naive_values = []
     started = time.perf_counter()
@@ -188,21 +213,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"  naive {position + 1}/{len(replay)} {trial['candidate']}: {value:.3f}")
     naive_seconds = time.perf_counter() - started
 
-    ours_per_trial = ours["search_seconds"] / len(trials)
     naive_per_trial = naive_seconds / len(replay)
-    ours_search = ours_per_trial * len(replay)  # embrec's time for the replayed trials
+    per_trial = {jobs: run["search_seconds"] / len(trials) for jobs, run in runs.items()}
+    columns = [f"--jobs {jobs}" for jobs in runs] + ["naive"]
     print()
-    print(f"{'':24} {'embrec':>10} {'naive':>10}")
-    print(f"{'trials':24} {len(replay):>10} {len(replay):>10}")
-    print(f"{'trials per minute':24} {60 / ours_per_trial:>10.2f} {60 / naive_per_trial:>10.2f}")
-    print(f"{'search seconds':24} {ours_search:>10.0f} {naive_seconds:>10.0f}")
+    print(f"{'':24}" + "".join(f" {column:>10}" for column in columns))
+    print(f"{'trials':24}" + f" {len(replay):>10}" * len(columns))
+    rates = [60 / seconds for seconds in (*per_trial.values(), naive_per_trial)]
+    print(f"{'trials per minute':24}" + "".join(f" {rate:>10.2f}" for rate in rates))
+    searched = [seconds * len(replay) for seconds in per_trial.values()]  # the replayed trials
+    print(f"{'search seconds':24}" + "".join(f" {s:>10.0f}" for s in (*searched, naive_seconds)))
     rest = ours["total_seconds"] - ours["search_seconds"]  # profile, evidence, export: shared
     if not args.limit:
+        totals = [run["total_seconds"] for run in runs.values()] + [naive_seconds + rest]
+        print(f"{'to recommendation, s':24}" + "".join(f" {t:>10.0f}" for t in totals))
+    for jobs, seconds in per_trial.items():
         print(
-            f"{'to recommendation, s':24} {ours['total_seconds']:>10.0f} "
-            f"{naive_seconds + rest:>10.0f}"
+            f"speed-up of the search, --jobs {jobs}: {naive_per_trial / seconds:.1f}x (target: 3x)"
         )
-    print(f"speed-up of the search: {naive_per_trial / ours_per_trial:.1f}x (target: 3x)")
 
     ours_values = [
         (t["candidate"], position, t["value"])

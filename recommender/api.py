@@ -119,7 +119,7 @@ def recommend(
     """Profile, search, gather evidence, decide and export; resumes a run with the same options.
 
     `export_vocab` bounds the vocabulary extension of the exported model (see `export_model`);
-    `jobs` is how many processes run the search's trials (see `search.workers.local_workers`).
+    `jobs` is how many processes run the search's trials (`search.workers.LocalWorkers`).
     Neither changes the run's answer, so neither is part of its configuration. The run
     directory stays locked against other processes until the run ends."""
     with ExitStack() as run_lock:
@@ -132,7 +132,15 @@ def _recommend(
     from recommender.export import write_model_card
     from recommender.prepare import prepare
     from recommender.report.files import write_reports
-    from recommender.search.engine import Budget, best_trials, check_jobs, engine_for, search
+    from recommender.search.engine import (
+        OUTCOME_FILE,
+        Budget,
+        best_trials,
+        check_jobs,
+        engine_for,
+        search,
+    )
+    from recommender.search.workers import local_workers
     from recommender.space import load_space
 
     check_jobs(jobs, config.engine)
@@ -150,6 +158,9 @@ def _recommend(
     corpus = _domain_corpus(config.unlabeled, config, inputs, splits) if config.unlabeled else None
     resumed = run_lock.enter_context(open_run(config))  # once the inputs are known usable
     run_dir = config.run_dir
+    # --jobs: the workers start now, so that loading their backend overlaps the profiling
+    searched = (run_dir / OUTCOME_FILE).exists()  # a resumed run whose search is over
+    helpers = run_lock.enter_context(local_workers(run_dir, 1 if searched else jobs))
     events("run", {"dir": str(run_dir), "resumed": resumed})
     domain: dict[str, Any] | None = None
     if corpus is not None:
@@ -181,8 +192,10 @@ def _recommend(
         Budget(trials_per_candidate, config.time_budget),
         seed=config.seed,
         on_trial=lambda record: events("trial", {"record": record}),
-        jobs=jobs,
+        helpers=helpers,
     )
+    if helpers is not None:
+        helpers.stop()  # they leave as the search ends
     records = list(outcome.records)
     write_json(run_dir / "trials.json", [r.to_dict() for r in records])
     finalists = best_trials(records)

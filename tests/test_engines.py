@@ -166,6 +166,15 @@ def test_failed_keras_tuner_trials_are_recorded_and_stop_the_search_after_three(
             "folder). Drop --storage or pass --engine optuna.",
         ),
         (
+            ["--engine", "keras-tuner-bayesian", "--jobs", "2"],
+            "error: --jobs needs --engine optuna (the keras-tuner-bayesian engine runs one trial "
+            "at a time). Drop --jobs, or pass --engine optuna.",
+        ),
+        (
+            ["--jobs", "0"],
+            "error: --jobs must be at least 1, got 0. Pass --jobs 1 or more.",
+        ),
+        (
             ["--engine", "hyperopt"],
             "error: --engine must be one of optuna, keras-tuner-bayesian, "
             "keras-tuner-hyperband, got 'hyperopt'. Pass one of those names.",

@@ -76,7 +76,11 @@ class Process:
         return code, self.stdout.read_text(), self.stderr.read_text()
 
 
-def start(workspace: Workspace, out: Path, **env: str) -> Process:
+def start(
+    workspace: Workspace, out: Path, *extra: str, new_session: bool = False, **env: str
+) -> Process:
+    """`embrec recommend` with the workspace's arguments and `extra` ones; in a process group of
+    its own with `new_session` (as a terminal starts it)."""
     logs = workspace.folder / "logs"
     logs.mkdir(exist_ok=True)
     number = len(list(logs.iterdir()))
@@ -84,11 +88,12 @@ def start(workspace: Workspace, out: Path, **env: str) -> Process:
     environment = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", **env}
     with open(stdout, "w") as out_file, open(stderr, "w") as err_file:
         popen = subprocess.Popen(
-            [sys.executable, "-m", "recommender.cli", *workspace.args(out)],
+            [sys.executable, "-m", "recommender.cli", *workspace.args(out), *extra],
             stdout=out_file,
             stderr=err_file,
             env=environment,
             cwd=workspace.folder,
+            start_new_session=new_session,
         )
     return Process(popen, stdout, stderr)
 
@@ -323,3 +328,60 @@ def test_a_full_disk_while_writing_the_report(reference: Path, monkeypatch) -> N
     )
     assert (reference / "report.json").read_bytes() == before
     assert not list(reference.rglob(f"*{files.TEMPORARY_SUFFIX}"))
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of `pid` (Linux)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def ended(pid: int) -> bool:
+    """Gone, or a zombie no one has reaped yet (what an orphan can be inside a container)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    return "\nState:\tZ" in status
+
+
+def wait_until_ended(pids: list[int], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not all(ended(pid) for pid in pids):
+        assert time.monotonic() < deadline, f"workers {pids} outlived their run"
+        time.sleep(0.1)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds workers through /proc")
+def test_jobs_workers_stop_with_their_run_and_the_resumed_run_ends_as_one_process_does(
+    workspace: Workspace, reference: Path
+) -> None:
+    """`--jobs 2`: Ctrl-C at the terminal (SIGINT to the whole process group) stops the run and
+    its workers; after kill -9 of the run alone its workers leave by themselves; the resumed
+    run then ends as the uninterrupted run in one process did (trials, evidence, verdict)."""
+    out = workspace.folder / "jobs"
+    process = start(workspace, out, "--jobs", "2", new_session=True)
+    wait_for(lambda: STAGES["a trial"](out), process, "the run to reach a trial")
+    workers = children(process.pid)
+    assert len(workers) == 2
+    os.killpg(process.pid, signal.SIGINT)
+    code, _, stderr = process.finish(timeout=120)
+    assert code == 130 and "Traceback" not in stderr, stderr
+    wait_until_ended(workers)
+
+    process = start(workspace, out, "--jobs", "2")
+    wait_for(lambda: len(children(process.pid)) == 2, process, "the workers to start")
+    workers = children(process.pid)
+    wait_for(lambda: STAGES["a trial"](out), process, "the run to reach a trial")
+    process.popen.send_signal(signal.SIGKILL)
+    process.popen.wait()
+    wait_until_ended(workers)  # each ends its trial, sees its run gone and leaves
+
+    code, _, stderr = start(workspace, out, "--jobs", "2").finish()
+    assert code == 0, stderr
+    ours, theirs = outcome(out), outcome(reference)
+    assert ours["budget"] == theirs["budget"] and ours["evidence"] == theirs["evidence"]
+    assert ours["recommendation"] == theirs["recommendation"]
+    assert [t[:2] + t[3:] for t in ours["trials"]] == [t[:2] + t[3:] for t in theirs["trials"]]
+    for mine, its in zip(ours["trials"], theirs["trials"], strict=True):
+        assert mine[2] == pytest.approx(its[2], abs=0.01)  # 1 thread each, not 2: rounding

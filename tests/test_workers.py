@@ -25,7 +25,7 @@ from recommender.files import read_json
 from recommender.models import candidates_for
 from recommender.search.engine import OUTCOME_FILE, Budget, TrialRecord, default_storage, search
 from recommender.search.optuna_engine import CONTROL_STUDY, OptunaEngine
-from recommender.search.workers import plan_for, write_plan
+from recommender.search.workers import local_workers, plan_for, write_plan
 from recommender.space import load_space
 from tests.conftest import EXAMPLES
 from tests.helpers import tiny_prepared, write_reviews_sample, write_tiny_space
@@ -274,16 +274,17 @@ def test_jobs_run_the_trials_in_worker_processes_and_search_as_one_process_does(
         run_dir = tmp_path / f"jobs-{jobs}"
         run_dir.mkdir()
         storage = default_storage(run_dir)
-        outcome = search(
-            OptunaEngine(storage),
-            run_dir,
-            prepared,
-            candidates,
-            space,
-            Budget(TRIALS),
-            seed=0,
-            jobs=jobs,
-        )
+        with local_workers(run_dir, jobs) as helpers:
+            outcome = search(
+                OptunaEngine(storage),
+                run_dir,
+                prepared,
+                candidates,
+                space,
+                Budget(TRIALS),
+                seed=0,
+                helpers=helpers,
+            )
         outcomes[jobs] = {
             (r.candidate, r.slot): (r.state, r.value, r.config) for r in outcome.records
         }

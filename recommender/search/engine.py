@@ -24,6 +24,7 @@ from recommender.files import read_json, write_json
 if TYPE_CHECKING:  # config.py reads ENGINES: importing it stays light
     from recommender.models import Candidate
     from recommender.prepare import Prepared
+    from recommender.search.workers import LocalWorkers
     from recommender.space import SearchSpace
 
 MAX_CONSECUTIVE_FAILURES = 3
@@ -120,27 +121,26 @@ def search(
     *,
     seed: int,
     on_trial: OnTrial | None = None,
-    jobs: int = 1,
+    helpers: LocalWorkers | None = None,
 ) -> SearchOutcome:
     """Run the search once per run: a resumed run reads the finished search from search.json
-    (a search ended by the time budget must not grow when the run is resumed). With `jobs`
-    above 1 (Optuna only), that many worker processes on this machine run the trials."""
-    from recommender.search.optuna_engine import OptunaEngine
-    from recommender.search.workers import local_workers, plan_for, write_plan
+    (a search ended by the time budget must not grow when the run is resumed). `helpers`:
+    worker processes on this machine that run the trials (`recommend --jobs`; Optuna only)."""
+    from recommender.search.optuna_engine import OptunaEngine, create_studies
+    from recommender.search.workers import plan_for, write_plan
 
     saved = read_json(run_dir / OUTCOME_FILE)
     if saved is not None and saved.get("engine") == engine.name:
         return SearchOutcome.from_dict(saved)
-    check_jobs(jobs, engine.name)
-    if not isinstance(engine, OptunaEngine):
-        outcome = engine.run(prepared, candidates, space, budget, seed=seed, on_trial=on_trial)
-    else:  # `embrec worker RUN_DIR` joins through these files
+    if isinstance(engine, OptunaEngine):  # `embrec worker RUN_DIR` joins through these files
+        create_studies(engine.storage_url, [c.key for c in candidates])  # before workers come
         plan = plan_for(engine.storage_url, candidates, space, seed, budget.trials)
         write_plan(run_dir, plan, prepared)
-        with local_workers(run_dir, jobs) as helpers:
-            outcome = engine.run(
-                prepared, candidates, space, budget, seed=seed, on_trial=on_trial, helpers=helpers
-            )
+        outcome = engine.run(
+            prepared, candidates, space, budget, seed=seed, on_trial=on_trial, helpers=helpers
+        )
+    else:
+        outcome = engine.run(prepared, candidates, space, budget, seed=seed, on_trial=on_trial)
     write_json(run_dir / OUTCOME_FILE, outcome.to_dict())
     return outcome
 

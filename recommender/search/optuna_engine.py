@@ -112,6 +112,15 @@ def load_trials(storage_url: str, candidate_keys: Sequence[str]) -> list[TrialRe
     return records
 
 
+def create_studies(storage_url: str, candidate_keys: Sequence[str]) -> None:
+    """The storage's tables and the run's studies, made by one process before any worker opens
+    them (two processes creating SQLite tables at once can fail)."""
+    optuna = _optuna()
+    storage = _storage(optuna, storage_url)
+    for key in (*candidate_keys, CONTROL_STUDY):
+        _open_study(optuna, storage, storage_url, key)
+
+
 def _in_slot_order(record: TrialRecord) -> tuple[bool, int, int]:
     return (record.slot is None, record.slot or 0, record.number)
 

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -32,6 +33,7 @@ from recommender.text import Vocabulary
 
 PLAN_FILE = "search_plan.json"
 PREPARED_FILE = "prepared.npz"
+STOP_GRACE_SECONDS = 5.0  # a worker sees the search end within a poll (0.5 s), then leaves
 
 
 @dataclass(frozen=True)
@@ -97,10 +99,15 @@ def run_worker(
     parent: int | None = None,
 ) -> int:
     """Take trials of a run's search until it is over; returns how many this process ran.
-    `storage` overrides the plan's URL (the same database seen from another machine); a worker
-    started by `recommend --jobs` names its `parent`, and leaves if that process dies."""
-    from recommender.search.optuna_engine import OptunaEngine
+    `storage` overrides the plan's URL (the same database seen from another machine). A worker
+    started by `recommend --jobs` names its `parent`: it waits for the plan while that process
+    prepares the data, and leaves if that process dies."""
+    from recommender.search.optuna_engine import POLL_SECONDS, OptunaEngine
 
+    while parent is not None and not (run_dir / PLAN_FILE).exists():  # started with the run
+        if os.getppid() != parent:
+            return 0
+        time.sleep(POLL_SECONDS)
     plan, prepared = read_plan(run_dir)
     engine = OptunaEngine(storage or plan.storage)
     candidates = [Candidate.from_key(key) for key in plan.candidates]
@@ -116,52 +123,61 @@ def run_worker(
 
 
 class LocalWorkers:
-    """`embrec worker` processes that `recommend --jobs N` runs on this machine."""
+    """`embrec worker` processes that `recommend --jobs N` runs on this machine. They start with
+    the run, so that loading their backend overlaps its profiling, and wait for its search plan."""
 
-    def __init__(self, processes: list[subprocess.Popen[bytes]]) -> None:
-        self.processes = processes
+    def __init__(self, run_dir: Path, jobs: int) -> None:
+        (run_dir / PLAN_FILE).unlink(missing_ok=True)  # an earlier attempt's: wait for this one's
+        environment = {**os.environ, **worker_environment(jobs)}
+        self.processes: list[subprocess.Popen[bytes]] = []
+        for number in range(1, jobs + 1):
+            with open(run_dir / f"worker-{number}.log", "wb") as log:
+                self.processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "recommender.cli", "worker", str(run_dir)]
+                        + ["--parent", str(os.getpid())],
+                        stdin=subprocess.DEVNULL,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        env=environment,
+                    )
+                )
 
     def alive(self) -> bool:
         """Whether any is still running; the run's process takes trials itself once none is
         (a worker that could not start, or was killed, leaves its trials to it)."""
         return any(process.poll() is None for process in self.processes)
 
-
-@contextmanager
-def local_workers(run_dir: Path, jobs: int) -> Iterator[LocalWorkers]:
-    """Start `jobs` workers on the run's plan (none for one job: the run's process searches
-    alone, with every core), each writing to RUN/worker-N.log. They leave by themselves when
-    the search is over; if it ends otherwise (Ctrl-C, an error), they are interrupted, and a
-    trial one of them had begun is run again when the run resumes."""
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        if jobs > 1:
-            environment = {**os.environ, **worker_environment(jobs)}
-            for number in range(1, jobs + 1):
-                with open(run_dir / f"worker-{number}.log", "wb") as log:
-                    processes.append(
-                        subprocess.Popen(
-                            [sys.executable, "-m", "recommender.cli", "worker", str(run_dir)]
-                            + ["--parent", str(os.getpid())],
-                            stdin=subprocess.DEVNULL,
-                            stdout=log,
-                            stderr=subprocess.STDOUT,
-                            env=environment,
-                        )
-                    )
-        yield LocalWorkers(processes)
-    except BaseException:
-        for process in processes:
-            if process.poll() is None:
+    def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Give them `grace` seconds to leave by themselves (they do once the search is over),
+        then interrupt them: a trial one of them had begun is run again when the run resumes."""
+        for process in self.processes:
+            try:
+                process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
                 process.send_signal(signal.SIGINT)
-        raise
-    finally:
-        for process in processes:
+        for process in self.processes:
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@contextmanager
+def local_workers(run_dir: Path, jobs: int) -> Iterator[LocalWorkers | None]:
+    """`jobs` workers on the run's search while the block runs, each writing RUN/worker-N.log;
+    None for one job (the run's process searches alone, with every core)."""
+    if jobs <= 1:
+        yield None
+        return
+    workers = LocalWorkers(run_dir, jobs)
+    try:
+        yield workers
+    except BaseException:
+        workers.stop(grace=0)
+        raise
+    workers.stop()
 
 
 def worker_environment(jobs: int) -> dict[str, str]:
