@@ -266,7 +266,7 @@ class _Search:
                 (slot, index, trial._trial_id, candidate)
                 for trial, slot in trials
                 if slot is not None
-                and states[slot] == "waiting"
+                and _slot_state(self.optuna, trial) == "waiting"
                 and all(states.get(earlier) == "done" for earlier in range(slot))
             ]
         for slot, _, trial_id, candidate in sorted(waiting):
