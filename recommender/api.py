@@ -22,7 +22,7 @@ import numpy as np
 
 from recommender import __version__
 from recommender.config import RunConfig, lock_run, open_run
-from recommender.data import Dataset, Splits, load_dataset, split
+from recommender.data import Dataset, Splits, load_dataset, load_splits
 from recommender.decide import (
     Recommendation,
     YardstickVerdict,
@@ -31,14 +31,21 @@ from recommender.decide import (
     explain,
 )
 from recommender.errors import ConfigError, DataError, UserError
-from recommender.evidence import CandidateEvidence, gather_evidence, per_class_results
+from recommender.evidence import (
+    REDRAW_REGIMES,
+    CandidateEvidence,
+    gather_until_decided,
+    method_words,
+    per_class_results,
+    redraw,
+)
 from recommender.export import DEFAULT_EXTENSION
 from recommender.files import write_json, write_text
 from recommender.models import Candidate, candidates_for
 from recommender.prepare import Prepared
 from recommender.pretrain import Corpus, Settings, domain_vectors, run_corpus
 from recommender.profile import DatasetProfile, profile_dataset
-from recommender.search.progress import search_progress
+from recommender.search.progress import against_first, search_progress
 from recommender.space import SearchSpace
 from recommender.text import tokenize_all
 from recommender.vectors import Vectors, load_vectors
@@ -61,9 +68,16 @@ class Inputs:
 
 
 def load_inputs(
-    data: str, text_column: str | None, label_column: str | None, vectors: Sequence[str]
+    data: str,
+    text_column: str | None,
+    label_column: str | None,
+    vectors: Sequence[str],
+    *,
+    dataset: Dataset | None = None,
 ) -> Inputs:
-    dataset = load_dataset(data, text_column=text_column, label_column=label_column)
+    """`dataset` (from `load_splits`, with the user's test/validation rows) instead of DATA."""
+    if dataset is None:
+        dataset = load_dataset(data, text_column=text_column, label_column=label_column)
     tokens = tokenize_all(dataset.texts)
     needed = {token for document in tokens for token in document}
     if not needed:
@@ -91,12 +105,26 @@ def profile(
     text_column: str | None = None,
     label_column: str | None = None,
     vectors: Sequence[str] = ("glove-6b-50d",),
+    test: str | None = None,
+    validation: str | None = None,
 ) -> DatasetProfile:
-    """Size, lengths and vocabulary coverage of a dataset, without training anything."""
-    inputs = load_inputs(data, text_column, label_column, vectors)
-    return profile_dataset(
-        data, inputs.tokens, inputs.dataset.labels, inputs.vectors, inputs.dataset.warnings
+    """Size, lengths and vocabulary coverage of a dataset, without training anything; with
+    `test`/`validation` files, of DATA and them, split as `recommend` splits them."""
+    if test is None and validation is None:
+        inputs = load_inputs(data, text_column, label_column, vectors)
+        return profile_dataset(
+            data, inputs.tokens, inputs.dataset.labels, inputs.vectors, inputs.dataset.warnings
+        )
+    dataset, splits = load_splits(
+        data, test=test, validation=validation, text_column=text_column, label_column=label_column
     )
+    inputs = load_inputs(data, text_column, label_column, vectors, dataset=dataset)
+    result = profile_dataset(
+        data, inputs.tokens, dataset.labels, inputs.vectors, dataset.warnings, splits
+    )
+    files = (("validation", validation), ("test", test))
+    given = ", ".join(f"{part} {path}" for part, path in files if path)
+    return replace(result, split_origin=f"{given}; the rest from DATA as recommend splits it")
 
 
 @dataclass(frozen=True)
@@ -146,15 +174,11 @@ def _recommend(
     check_jobs(jobs, config.engine)
     started = time.perf_counter()
     space = load_space(config.space)
-    inputs = load_inputs(config.data, config.text_column, config.label_column, config.vectors)
-    labels = inputs.dataset.labels
-    splits = split(
-        labels,
-        test_fraction=config.test_fraction,
-        validation_fraction=config.validation_fraction,
-        seed=config.seed,
-        where=config.data,
+    dataset, splits = _load_splits(config)
+    inputs = load_inputs(
+        config.data, config.text_column, config.label_column, config.vectors, dataset=dataset
     )
+    labels = inputs.dataset.labels
     corpus = _domain_corpus(config.unlabeled, config, inputs, splits) if config.unlabeled else None
     resumed = run_lock.enter_context(open_run(config))  # once the inputs are known usable
     run_dir = config.run_dir
@@ -206,17 +230,38 @@ def _recommend(
 
     seeds = [config.seed + offset for offset in range(config.seeds)]
     events("evidence", {"total": len(finalists) * len(seeds)})
-    evidence = gather_evidence(
+    redrawn = data_profile.regime in REDRAW_REGIMES
+    truth = prepared.y["test"]
+
+    def prepared_for(repetition: int) -> Prepared:
+        if not redrawn or repetition == 0:
+            return prepared
+        return prepare(
+            inputs.tokens,
+            labels,
+            redraw(splits, np.asarray(labels), repetition, config.seed),
+            inputs.vectors,
+            max_vocabulary=config.max_vocabulary,
+            max_length=config.max_length,
+            seed=config.seed,
+        )
+
+    def undecided(evidence: list[CandidateEvidence]) -> tuple[str, ...]:
+        return decide(evidence, truth, min_effect=config.min_effect, seed=config.seed).undecided()
+
+    evidence = gather_until_decided(
         finalists,
-        prepared,
+        prepared_for,
         space,
-        seeds=seeds,
+        repetitions=config.seeds,
+        more=config.more_seeds,
+        seed=config.seed,
         cache_dir=run_dir / "evidence",
+        undecided=undecided,
         on_run=lambda key, run: events("seed_run", {"candidate": key, "run": run}),
+        on_more=lambda keys, total: events("more_evidence", {"candidates": keys, "total": total}),
     )
-    recommendation = decide(
-        evidence, prepared.y["test"], min_effect=config.min_effect, seed=config.seed
-    )
+    recommendation = decide(evidence, truth, min_effect=config.min_effect, seed=config.seed)
     if config.yardsticks:
         events("yardsticks", {})
     yardsticks = measure_yardsticks(config, inputs, splits, prepared, evidence, recommendation)
@@ -247,6 +292,9 @@ def _recommend(
             "per_class": per_class_results(prepared.y["test"], chosen_runs, prepared.classes),
             "learning_curve": curve,
             "explanation": explain(recommendation, data_profile.to_dict()),
+            "evidence_method": method_words(
+                max(len(e.runs) for e in evidence), redrawn, "test" in splits.fixed
+            ),
             "domain_vectors": None
             if domain is None
             else domain_verdict(
@@ -273,21 +321,27 @@ def export_final_model(
     *,
     export_vocab: int,
 ) -> dict[str, Any]:
-    """Retrain a finalist on train+validation for the median best epoch of its seed runs and
-    export it into `model_dir`; returns report.json's "model" section. `recommend()` and
-    `export()` both go through here, so a runner-up is exported exactly as the winner is."""
+    """Retrain a finalist for the median best epoch of its evidence runs and export it into
+    `model_dir`; returns report.json's "model" section. `recommend()` and `export()` both go
+    through here, so a runner-up is exported exactly as the winner is.
+
+    With `--final all` (the default) it trains on every labelled document, test split included
+    (a user's own `--test` file excepted): the evidence has already measured the option, and on
+    small data a fifth more labels is accuracy the user paid for. Its expected accuracy is then
+    the evidence's. `--final holdout` keeps the test split out and scores the model on it."""
     import keras
 
     from recommender.export import export_model
     from recommender.prepare import prepare
     from recommender.search.trial import fit_candidate
 
+    parts = final_parts(config, splits)
     final = prepare(
         inputs.tokens,
         inputs.dataset.labels,
         splits,
         inputs.vectors,
-        fit_on=("train", "validation"),
+        fit_on=parts,
         max_vocabulary=config.max_vocabulary,
         max_length=config.max_length,
         seed=config.seed,
@@ -298,10 +352,10 @@ def export_final_model(
         chosen.config,
         final,
         seed=config.seed,
-        max_epochs=space.max_epochs,
+        max_epochs=chosen.median_best_epoch,
         patience=space.patience,
         batch_size=space.batch_size,
-        train_splits=("train", "validation"),
+        train_splits=parts,
         fixed_epochs=chosen.median_best_epoch,
     )
     vectors = next((v for v in inputs.vectors if v.name == candidate.vectors), None)
@@ -316,6 +370,7 @@ def export_final_model(
         vectors=vectors,
         extension_limit=export_vocab,
         details={"candidate": chosen.candidate, "config": chosen.config},
+        held_out="test" not in parts,
     )
     place = _relative(model_dir, config.run_dir)
     return {
@@ -325,7 +380,9 @@ def export_final_model(
         "card": f"{place}/model_card.md",
         "candidate": chosen.candidate,
         "config": chosen.config,
-        "trained_on": "train+validation",
+        "trained_on": "+".join(parts),
+        "documents": int(sum(len(getattr(splits, part)) for part in parts)),
+        "expected_accuracy": chosen.accuracy_mean,
         "backend": keras.backend.backend(),
         "epochs": chosen.median_best_epoch,
         "vocabulary_size": len(final.vocabulary.words),
@@ -340,6 +397,14 @@ def export_final_model(
         "model_bytes": exported.model_bytes,
         "saved_model_bytes": exported.saved_model_bytes,
     }
+
+
+def final_parts(config: RunConfig, splits: Splits) -> tuple[str, ...]:
+    """The splits the exported model trains on: all of them with `--final all`, except a test
+    split the user gave as a file (it is their benchmark's; its score must stay honest)."""
+    if config.final == "all" and "test" not in splits.fixed:
+        return ("train", "validation", "test")
+    return ("train", "validation")
 
 
 def _relative(path: Path, run_dir: Path) -> str:
@@ -398,25 +463,23 @@ def _export(
             where=config.space,
             fix="restore the file the run used (report.json keeps its content)",
         )
-    if not Path(config.data).exists():
-        raise DataError(
-            "the run's data file is not found",
-            where=config.data,
-            fix="run embrec export from the folder the run was started in, or restore the file",
-        )
-    inputs = load_inputs(config.data, config.text_column, config.label_column, config.vectors)
+    for path in (config.data, config.validation, config.test):
+        if path is not None and not Path(path).exists():
+            raise DataError(
+                "the run's data file is not found",
+                where=path,
+                fix="run embrec export from the folder the run was started in, or restore the file",
+            )
+    dataset, splits = _load_splits(config)
+    inputs = load_inputs(
+        config.data, config.text_column, config.label_column, config.vectors, dataset=dataset
+    )
     if dict(sorted(Counter(inputs.dataset.labels).items())) != report["profile"]["class_counts"]:
         raise DataError(
             "the data has changed since the run (its class counts differ from report.json)",
             where=config.data,
             fix="restore the data the run used, or start a new run",
         )
-    splits = split(
-        inputs.dataset.labels,
-        test_fraction=config.test_fraction,
-        validation_fraction=config.validation_fraction,
-        seed=config.seed,
-    )
     if config.unlabeled:
         corpus = _domain_corpus(config.unlabeled, config, inputs, splits)
         inputs = _with_domain_vectors(config, inputs, splits, corpus, events)[0]
@@ -434,6 +497,20 @@ def _export(
     )
     write_model_card(model_dir, {**report, "model": model})
     return model_dir
+
+
+def _load_splits(config: RunConfig) -> tuple[Dataset, Splits]:
+    """The run's data and splits: DATA plus its --validation/--test files (`load_splits`)."""
+    return load_splits(
+        config.data,
+        test=config.test,
+        validation=config.validation,
+        text_column=config.text_column,
+        label_column=config.label_column,
+        test_fraction=config.test_fraction,
+        validation_fraction=config.validation_fraction,
+        seed=config.seed,
+    )
 
 
 def _finished_run(run: Path) -> tuple[RunConfig, dict[str, Any]]:
@@ -717,6 +794,9 @@ def build_report(
             {**result.to_dict(), "comparison": verdict.to_dict()} for result, verdict in yardsticks
         ],
         "search_progress": search_progress([r.to_dict() for r in records]),
+        "first_trials": against_first(
+            [r.to_dict() for r in records], [str(f.get("name", "")) for f in space.get("first", [])]
+        ),
         **(extra or {}),
         "model": model,
     }
@@ -724,6 +804,10 @@ def build_report(
 
 def _command(config: RunConfig, export_vocab: int = DEFAULT_EXTENSION) -> str:
     parts = ["embrec recommend", config.data]
+    if config.validation:
+        parts += ["--validation", config.validation]
+    if config.test:
+        parts += ["--test", config.test]
     for name in config.vectors:
         parts += ["--vectors", name]
     if config.unlabeled:
@@ -733,6 +817,10 @@ def _command(config: RunConfig, export_vocab: int = DEFAULT_EXTENSION) -> str:
     if config.label_column:
         parts += ["--label-column", config.label_column]
     parts += ["--space", config.space, "--seeds", str(config.seeds), "--seed", str(config.seed)]
+    if config.more_seeds != RunConfig.more_seeds:
+        parts += ["--more-seeds", str(config.more_seeds)]
+    if config.final != RunConfig.final:
+        parts += ["--final", config.final]
     if config.trials:
         parts += ["--trials", str(config.trials)]
     if config.engine != "optuna":

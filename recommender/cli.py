@@ -30,6 +30,22 @@ DataArgument = Annotated[
     ),
 ]
 TextColumn = Annotated[str | None, typer.Option(help="Column holding the text.")]
+TestOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--test",
+        help="Your own test split (such as a dataset's official one), in DATA's format and "
+        "columns; used instead of a random 20% of DATA. Its classes must all be in DATA.",
+    ),
+]
+ValidationOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--validation",
+        help="Your own validation split (early stopping, hyperparameter choice), in DATA's "
+        "format and columns; used instead of a random share of DATA.",
+    ),
+]
 LabelColumn = Annotated[str | None, typer.Option(help="Column holding the label.")]
 VectorsOption = Annotated[
     list[str] | None,
@@ -85,6 +101,8 @@ def _run(action: Callable[[], Any], debug: bool, resume_hint: str | None = None)
 def recommend(
     ctx: typer.Context,
     data: Annotated[Path | None, DataArgument.__metadata__[0]] = None,
+    test: TestOption = None,
+    validation: ValidationOption = None,
     text_column: TextColumn = None,
     label_column: LabelColumn = None,
     vectors: VectorsOption = None,
@@ -132,7 +150,28 @@ def recommend(
         Path | None,
         typer.Option(help="Continue an interrupted run from RUN_DIR/config.json (no DATA)."),
     ] = None,
-    seeds: Annotated[int, typer.Option(help="Seeds each finalist is retrained with.")] = 3,
+    seeds: Annotated[
+        int,
+        typer.Option(
+            help="Repetitions of each finalist in the evidence (each with its own seed and, on "
+            "small and medium data, its own draw of the training documents)."
+        ),
+    ] = 3,
+    more_seeds: Annotated[
+        int,
+        typer.Option(
+            help="Repetitions that may be added, --seeds at a time, while the evidence cannot "
+            "tell the best option from another (0: none)."
+        ),
+    ] = 6,
+    final: Annotated[
+        str,
+        typer.Option(
+            help="What the exported model trains on: 'all' labelled documents (its expected "
+            "accuracy is the evidence's), or 'holdout': all but the test split, scored on it. "
+            "A --test file is never trained on.",
+        ),
+    ] = "all",
     seed: Annotated[int, typer.Option(help="Seed for splits, sampling and training.")] = 0,
     min_effect: Annotated[
         float, typer.Option(help="Smallest lead, in accuracy points, that counts as a win.")
@@ -184,6 +223,8 @@ def recommend(
         config = RunConfig(
             data=str(data),
             out=str(run_dir),
+            test=None if test is None else str(test),
+            validation=None if validation is None else str(validation),
             text_column=text_column,
             label_column=label_column,
             vectors=tuple(vectors or ("glove-6b-50d",)),
@@ -191,8 +232,10 @@ def recommend(
             space=space,
             trials=trials,
             seeds=seeds,
+            more_seeds=more_seeds,
             seed=seed,
             min_effect=min_effect,
+            final=final,
             yardsticks=yardsticks,
             learning_curve=learning_curve,
             engine=engine,
@@ -292,6 +335,8 @@ def report(
 @app.command()
 def profile(
     data: DataArgument,
+    test: TestOption = None,
+    validation: ValidationOption = None,
     text_column: TextColumn = None,
     label_column: LabelColumn = None,
     vectors: VectorsOption = None,
@@ -313,6 +358,8 @@ def profile(
             text_column=text_column,
             label_column=label_column,
             vectors=tuple(vectors or ("glove-6b-50d",)),
+            test=None if test is None else str(test),
+            validation=None if validation is None else str(validation),
         )
         if json_output:
             typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
@@ -349,6 +396,7 @@ def export(
 
         from recommender.api import export as run_export
         from recommender.report.console import ProgressEvents
+        from recommender.report.files import accuracy_words
 
         _load_keras()
         with ProgressEvents(Console()) as events:
@@ -357,7 +405,7 @@ def export(
             )
         model = json.loads((model_dir / "report.json").read_text())["model"]
         typer.echo(
-            f"{model_dir}: test accuracy {model['test_accuracy'] * 100:.1f}% from raw strings; "
+            f"{model_dir}: {accuracy_words(model)}; "
             f"vocabulary extension: {model['vocabulary_extension']['reason']}"
         )
 

@@ -17,6 +17,7 @@ from recommender.files import TEMPORARY_SUFFIX, write_json
 from recommender.search.engine import ENGINES
 
 CONFIG_FILE = "config.json"
+FINAL_FITS = ("all", "holdout")
 LOCK_FILE = ".lock"
 
 
@@ -29,7 +30,8 @@ class RunConfig:
     vectors: tuple[str, ...] = ("glove-6b-50d",)
     space: str = "quick"
     trials: int | None = None  # per candidate; None takes the space's trials_per_strategy
-    seeds: int = 3
+    seeds: int = 3  # repetitions of each finalist in the evidence
+    more_seeds: int = 6  # repetitions that may be added while the evidence cannot decide
     seed: int = 0
     test_fraction: float = 0.2
     validation_fraction: float = 0.1
@@ -42,10 +44,15 @@ class RunConfig:
     engine: str = "optuna"  # or keras-tuner-bayesian, keras-tuner-hyperband
     time_budget: float | None = None  # seconds for the whole search; None: trials only
     storage: str | None = None  # an Optuna storage URL; None: RUN/study.db
+    final: str = "all"  # what the exported model trains on: all labels, or all but the test split
+    test: str | None = None  # the user's own test split (a file read as DATA is); None: drawn
+    validation: str | None = None  # the user's own validation split; None: drawn from DATA
 
     def __post_init__(self) -> None:
         checks = [
             ("--seeds", self.seeds >= 1, "at least 1"),
+            ("--more-seeds", self.more_seeds >= 0, "zero or more"),
+            ("--final", self.final in FINAL_FITS, " or ".join(FINAL_FITS)),
             ("--trials", self.trials is None or self.trials >= 1, "at least 1"),
             ("--min-effect", self.min_effect >= 0, "zero or more"),
             ("test_fraction", 0 < self.test_fraction < 0.9, "between 0 and 0.9"),
@@ -56,7 +63,7 @@ class RunConfig:
         for name, ok, expected in checks:
             if not ok:
                 raise ConfigError(
-                    f"{name} must be {expected}, got {getattr(self, name.lstrip('-'), None)!r}",
+                    f"{name} must be {expected}, got {getattr(self, _field(name), None)!r}",
                     fix=f"pass a value {expected}",
                 )
         if self.engine not in ENGINES:
@@ -99,6 +106,11 @@ class RunConfig:
 
     def save(self) -> None:
         write_json(self.run_dir / CONFIG_FILE, self.to_dict())
+
+
+def _field(option: str) -> str:
+    """The field behind a command-line option: --more-seeds -> more_seeds."""
+    return option.lstrip("-").replace("-", "_")
 
 
 def parse_duration(text: str) -> float:

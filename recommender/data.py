@@ -13,7 +13,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from warnings import catch_warnings, simplefilter
 
@@ -80,11 +80,17 @@ class Dataset:
 
 @dataclass(frozen=True)
 class Splits:
-    """Sorted int64 indices into a dataset; disjoint, and together they cover it."""
+    """Sorted int64 indices into a dataset; disjoint, and together they cover it.
+
+    `fixed` names the parts the user gave as files (`load_splits`): () when `split()` drew every
+    part, else ("test",), ("validation",) or ("validation", "test"). A fixed part is exactly that
+    file's rows: never re-draw, reshuffle or resample it into another part (a fixed test split
+    is the benchmark's official one, and its scores are only comparable if it stays as given)."""
 
     train: np.ndarray
     validation: np.ndarray
     test: np.ndarray
+    fixed: tuple[str, ...] = ()
 
 
 @dataclass
@@ -104,6 +110,17 @@ def load_dataset(
     path: str | Path, text_column: str | None = None, label_column: str | None = None
 ) -> Dataset:
     """Read a labelled dataset, detecting the format from the path (see ACCEPTED)."""
+    return _load(path, text_column, label_column)
+
+
+def _load(
+    path: str | Path,
+    text_column: str | None,
+    label_column: str | None,
+    *,
+    one_class_ok: bool = False,
+) -> Dataset:
+    """`load_dataset`; `one_class_ok` for a test or validation file, which may hold one class."""
     source = str(path)
     p = Path(path)
     if p.is_dir():
@@ -123,7 +140,7 @@ def load_dataset(
         read.warnings.append(
             f"ignored --text-column/--label-column: {read.format} data has no columns"
         )
-    return _finish(read, source)
+    return _finish(read, source, one_class_ok=one_class_ok)
 
 
 def split(
@@ -136,16 +153,7 @@ def split(
 ) -> Splits:
     """Stratified, reproducible train/validation/test indices, at least one of each per class;
     `where` (the data's path) locates the error about a class too small to split."""
-    if not (0 < test_fraction < 1 and 0 < validation_fraction < 1):
-        raise ConfigError(
-            f"test and validation fractions must be between 0 and 1, got {test_fraction} "
-            f"and {validation_fraction}"
-        )
-    if test_fraction + validation_fraction >= 1:
-        raise ConfigError(
-            f"test + validation fractions must leave room for training, got "
-            f"{test_fraction} + {validation_fraction}"
-        )
+    _check_fractions(test_fraction, validation_fraction)
     values = np.asarray(list(labels), dtype=object)
     counts = Counter(values.tolist())
     for name, count in sorted(counts.items()):
@@ -171,14 +179,192 @@ def split(
     return Splits(**{key: _sorted_indices(chunks) for key, chunks in parts.items()})
 
 
+def _check_fractions(test_fraction: float, validation_fraction: float) -> None:
+    if not (0 < test_fraction < 1 and 0 < validation_fraction < 1):
+        raise ConfigError(
+            f"test and validation fractions must be between 0 and 1, got {test_fraction} "
+            f"and {validation_fraction}"
+        )
+    if test_fraction + validation_fraction >= 1:
+        raise ConfigError(
+            f"test + validation fractions must leave room for training, got "
+            f"{test_fraction} + {validation_fraction}"
+        )
+
+
+def load_splits(
+    data: str | Path,
+    *,
+    test: str | Path | None = None,
+    validation: str | Path | None = None,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    test_fraction: float = 0.2,
+    validation_fraction: float = 0.1,
+    seed: int = 0,
+) -> tuple[Dataset, Splits]:
+    """DATA and the user's own test and/or validation file as one dataset, and its splits.
+
+    Without files: `load_dataset(data)` and `split()`, unchanged. With them, the dataset holds
+    DATA's rows first, then the validation file's, then the test file's; a given file's rows are
+    exactly its split (named in `Splits.fixed`), and the split not given (if any) is drawn from
+    DATA's rows only, stratified and seeded as `split()` draws. Every file is read by
+    `load_dataset` with the same --text-column/--label-column; one whose columns differ from
+    DATA's, or that holds a class DATA lacks (no model trained on DATA could predict it), is
+    refused. A class of DATA missing from a file is allowed, with a warning.
+
+    The drawn split's fraction is of DATA, not of all the data: with a test file, DATA is what
+    `split()` would have left for train + validation (1 - test_fraction of everything), so
+    validation is validation_fraction / (1 - test_fraction) of DATA (1/8 by default), keeping
+    train and validation in the proportions of a default run (70:10) whatever the test file's
+    size. Likewise with only a validation file: test is test_fraction / (1 - validation_fraction)
+    of DATA."""
+    dataset = load_dataset(data, text_column, label_column)
+    if test is None and validation is None:
+        return dataset, split(
+            dataset.labels,
+            test_fraction=test_fraction,
+            validation_fraction=validation_fraction,
+            seed=seed,
+            where=str(data),
+        )
+    _check_fractions(test_fraction, validation_fraction)
+    if test is not None and validation is not None and _same_file(test, validation):
+        raise DataError(
+            "is given as both --validation and --test",
+            where=str(test),
+            fix="pass different files: the test split must stay unseen while validation "
+            "picks the hyperparameters",
+        )
+    given = {"validation": validation, "test": test}
+    files = {
+        part: _load_split_file(path, part, dataset, text_column, label_column)
+        for part, path in given.items()
+        if path is not None
+    }
+    texts, labels = list(dataset.texts), list(dataset.labels)
+    warnings = list(dataset.warnings)
+    parts: dict[str, np.ndarray] = {}
+    for part, extra in files.items():
+        parts[part] = np.arange(len(texts), len(texts) + len(extra), dtype=np.int64)
+        texts += extra.texts
+        labels += extra.labels
+        warnings += extra.warnings
+    train = np.arange(len(dataset), dtype=np.int64)
+    drawn = [part for part in given if part not in files]
+    if drawn:
+        (part,) = drawn
+        fraction = (
+            validation_fraction / (1 - test_fraction)
+            if part == "validation"
+            else test_fraction / (1 - validation_fraction)
+        )
+        train, parts[part] = _hold_out(dataset.labels, fraction, seed, str(data), part)
+    combined = replace(dataset, texts=tuple(texts), labels=tuple(labels), warnings=tuple(warnings))
+    splits = Splits(train, parts["validation"], parts["test"], fixed=tuple(files))
+    return combined, splits
+
+
+def _same_file(first: str | Path, second: str | Path) -> bool:
+    try:
+        return Path(first).resolve() == Path(second).resolve()
+    except OSError:
+        return False
+
+
+def _load_split_file(
+    path: str | Path,
+    part: str,
+    data: Dataset,
+    text_column: str | None,
+    label_column: str | None,
+) -> Dataset:
+    """The user's --test or --validation file, read as DATA is, its classes checked against
+    DATA's; its warnings name it."""
+    source = str(path)
+    if not Path(path).exists():
+        raise DataError(
+            "file not found", where=source, fix=f"check the --{part} path (a file read as DATA is)"
+        )
+    if _same_file(path, data.source):
+        raise DataError(
+            f"is DATA itself, given as --{part}",
+            where=source,
+            fix=f"pass a separate {part} file, or drop --{part} to draw the {part} split from DATA",
+        )
+    extra = _load(path, text_column, label_column, one_class_ok=True)
+    ours = (extra.text_column, extra.label_column)
+    theirs = (data.text_column, data.label_column)
+    if extra.text_column and data.text_column and ours != theirs:
+        raise DataError(
+            f"its text/label columns are '{ours[0]}'/'{ours[1]}', but those of {data.source} "
+            f"are '{theirs[0]}'/'{theirs[1]}'",
+            where=source,
+            fix=f"name the columns '{theirs[0]}' and '{theirs[1]}' as in {data.source}, so both "
+            "files are read alike",
+        )
+    known = set(data.labels)
+    unknown = Counter(label for label in extra.labels if label not in known)
+    if unknown:
+        name, count = sorted(unknown.items())[0]
+        others = f" (and {len(unknown) - 1} more unknown classes)" if len(unknown) > 1 else ""
+        listed = ", ".join(f"'{c}'" for c in data.classes[:10])
+        listed += ", ..." if len(data.classes) > 10 else ""
+        raise DataError(
+            f"class '{name}' ({count:,} row{'s' if count != 1 else ''}){others} is not one of "
+            f"the labels of {data.source} ({listed})",
+            where=source,
+            fix=f"correct or remove those rows, or add examples of '{name}' to {data.source}: a "
+            "model trained on it can never predict a class it has not seen",
+        )
+    notes = [f"{source}: {note}" for note in extra.warnings]
+    missing = [c for c in data.classes if c not in set(extra.labels)]
+    if missing:
+        names = ", ".join(f"'{c}'" for c in missing[:5]) + (", ..." if len(missing) > 5 else "")
+        notes.append(
+            f"{source} has no examples of {len(missing)} of the {len(data.classes)} classes "
+            f"({names}): its {part} scores say nothing about them"
+        )
+    return replace(extra, warnings=tuple(notes))
+
+
+def _hold_out(
+    labels: Sequence[str], fraction: float, seed: int, where: str, part: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """(train, held-out) indices of `labels`, `fraction` of each class held out (at least one,
+    leaving at least one for training), drawn as `split()` draws."""
+    values = np.asarray(list(labels), dtype=object)
+    counts = Counter(values.tolist())
+    given = "validation" if part == "test" else "test"
+    for name, count in sorted(counts.items()):
+        if count < 2:
+            raise DataError(
+                f"class '{name}' has only 1 example",
+                where=where,
+                fix=f"with --{given} given, every class needs at least 2 examples in DATA (one "
+                f"for training, one for the {part} split); add examples or remove the class",
+            )
+    rng = np.random.default_rng(seed)
+    train: list[np.ndarray] = []
+    held: list[np.ndarray] = []
+    for name in sorted(counts):
+        indices = np.flatnonzero(values == name)
+        rng.shuffle(indices)
+        n_held = min(max(1, round(len(indices) * fraction)), len(indices) - 1)
+        held.append(indices[:n_held])
+        train.append(indices[n_held:])
+    return _sorted_indices(train), _sorted_indices(held)
+
+
 def _sorted_indices(chunks: list[np.ndarray]) -> np.ndarray:
     if not chunks:
         return np.empty(0, dtype=np.int64)
     return np.sort(np.concatenate(chunks)).astype(np.int64)
 
 
-def _finish(read: _Read, source: str) -> Dataset:
-    """Clean labels (drop missing ones, with a warning) and check there are two classes."""
+def _finish(read: _Read, source: str, *, one_class_ok: bool = False) -> Dataset:
+    """Clean labels (drop missing ones, with a warning) and check there are two classes (unless
+    `one_class_ok`)."""
     if not read.labels:
         raise DataError("the file has no data rows", where=source, fix=ACCEPTED)
     texts: list[str] = []
@@ -201,7 +387,7 @@ def _finish(read: _Read, source: str) -> Dataset:
             f"dropped {dropped} row{'s' if dropped != 1 else ''} with an empty or NaN label"
         )
     classes = sorted(set(labels))
-    if len(classes) < 2:
+    if len(classes) < 2 and not one_class_ok:
         raise DataError(
             f"only one class '{classes[0]}' found{column}; a classifier needs at least two",
             where=source,

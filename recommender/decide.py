@@ -1,11 +1,15 @@
 """The recommendation rule, applied to evidence and stated in words in every report.
 
-Rule: the candidate with the highest mean test accuracy is the best scorer. It beats another
-candidate clearly when its lead is at least `min_effect` points AND the 95% paired bootstrap
-interval of the lead excludes zero. Candidates it does not beat clearly are tied with it; among
-tied candidates the cheapest is recommended, cost compared in this order: training time (only
-when one takes under half as long and at least 5 s less), trainable parameters, model size,
-then needing no external vectors file.
+Rule: the candidate with the highest mean test accuracy is the best scorer. Against each other
+candidate, the 95% paired bootstrap interval of its lead says one of three things: it wins
+clearly (a lead of at least `min_effect` points and an interval that excludes zero), the two
+are equivalent (the whole interval lies within +/- `min_effect` points: whatever the difference
+is, it is too small to matter), or the evidence cannot tell (anything else: a wide interval).
+Cost may choose only among equivalent options: the cheapest of the best scorer and the options
+equivalent to it is recommended (training time, only when one takes under half as long and at
+least 5 s less; then trainable parameters, model size, no external vectors file). An option the
+evidence cannot tell apart from the best scorer is never preferred for being cheaper: it calls
+for more repetitions (`undecided()`), and when they run out the verdict says "inconclusive".
 """
 
 from __future__ import annotations
@@ -31,7 +35,20 @@ class Comparison:
 
     other: str
     lead: PairedDifference
-    clear: bool
+    relation: str  # "clear" | "equivalent" | "undecided"
+
+    @property
+    def clear(self) -> bool:
+        return self.relation == "clear"
+
+
+def relation(lead: PairedDifference, min_effect: float) -> str:
+    """What a lead's interval says: a clear win, equivalence within `min_effect`, or neither."""
+    if lead.difference >= min_effect and lead.ci_low > 0:
+        return "clear"
+    if -min_effect <= lead.ci_low and lead.ci_high <= min_effect:
+        return "equivalent"
+    return "undecided"
 
 
 @dataclass(frozen=True)
@@ -39,8 +56,8 @@ class Recommendation:
     recommended: str
     best_scoring: str
     runner_up: str | None
-    verdict: str  # "clear winner" | "tie" | "single candidate"
-    tied: tuple[str, ...]
+    verdict: str  # "clear winner" | "tie" | "inconclusive" | "single candidate"
+    tied: tuple[str, ...]  # the best scorer and the options equivalent to it
     comparisons: tuple[Comparison, ...]
     min_effect: float
     rule: str
@@ -49,21 +66,32 @@ class Recommendation:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["comparisons"] = [
-            {"other": c.other, "clear": c.clear, **asdict(c.lead)} for c in self.comparisons
+            {"other": c.other, "clear": c.clear, "relation": c.relation, **asdict(c.lead)}
+            for c in self.comparisons
         ]
+        data["undecided"] = list(self.undecided())
         return data
+
+    def undecided(self) -> tuple[str, ...]:
+        """The options the evidence cannot yet tell apart from the best scorer, and the best
+        scorer itself when there are any: those more repetitions should be spent on."""
+        open_ = tuple(c.other for c in self.comparisons if c.relation == "undecided")
+        return (self.best_scoring, *open_) if open_ else ()
 
 
 def rule_text(min_effect: float) -> str:
     return (
-        "The option with the highest mean test accuracy over seeds is the best scorer. It wins "
-        f"clearly over another option when its lead is at least {min_effect:g} points and the "
-        "95% paired bootstrap interval of the lead (test documents resampled jointly, each "
-        "option's seeds independently) excludes zero. Options it does not beat clearly are "
-        "tied with it, and among tied options the cheapest is recommended: shorter training "
-        "time (counted only when one option takes under half as long and at least 5 s less), "
-        "then fewer trainable parameters, then a smaller model, then no dependence on an "
-        "external vectors file."
+        "The option with the highest mean test accuracy over repetitions is the best scorer. "
+        "Against each other option, the 95% paired bootstrap interval of its lead (test "
+        "documents and repetitions resampled jointly for both) decides: a clear win when the "
+        f"lead is at least {min_effect:g} points and the interval excludes zero; equivalent "
+        f"when the whole interval lies within +/-{min_effect:g} points; otherwise the evidence "
+        "cannot tell them apart, and more repetitions are run up to the run's limit. Among the "
+        "best scorer and the options equivalent to it the cheapest is recommended: shorter "
+        "training time (counted only when one option takes under half as long and at least "
+        "5 s less), then fewer trainable parameters, then a smaller model, then no dependence "
+        "on an external vectors file. An option the evidence cannot tell apart is never chosen "
+        "for being cheaper; if any remain, the verdict is inconclusive."
     )
 
 
@@ -92,49 +120,62 @@ def decide(
     comparisons = []
     for other in ranked[1:]:
         lead = paired_difference(best, other, truth, seed=seed)
-        clear = lead.difference >= min_effect and lead.ci_low > 0
-        comparisons.append(Comparison(other.candidate, lead, clear))
-    tied = [best] + [e for e, c in zip(ranked[1:], comparisons, strict=True) if not c.clear]
-    if len(tied) == 1:
-        lead = comparisons[0].lead
-        return Recommendation(
-            best.candidate,
-            best.candidate,
-            ranked[1].candidate,
-            "clear winner",
-            (best.candidate,),
-            tuple(comparisons),
-            min_effect,
-            rule,
-            f"it leads every other option by at least {min_effect:g} points with an interval "
-            f"that excludes zero (over the runner-up: {lead.difference:+.1f} points, 95% CI "
-            f"[{lead.ci_low:+.1f}, {lead.ci_high:+.1f}])",
-        )
+        comparisons.append(Comparison(other.candidate, lead, relation(lead, min_effect)))
+    by_name = {e.candidate: e for e in ranked}
+    tied = [best] + [by_name[c.other] for c in comparisons if c.relation == "equivalent"]
+    undecided = [c for c in comparisons if c.relation == "undecided"]
     cheapest = cheapest_of(tied)
-    runner_up = best if cheapest is not best else tied[1]
-    tied_names = ", ".join(e.candidate for e in tied)
-    if cheapest is best:
+    runner_up = ranked[1] if cheapest is best else best
+    if undecided:
+        verdict = "inconclusive"
+        names = ", ".join(c.other for c in undecided)
+        widest = max(undecided, key=lambda c: c.lead.ci_high - c.lead.ci_low)
         reason = (
-            f"{tied_names} are tied within the noise; {best.candidate} scores highest and is "
-            "also the cheapest of them"
+            f"the evidence cannot tell {best.candidate} apart from {names}: "
+            f"{_lead_words(widest)} is neither a clear lead nor within +/-{min_effect:g} "
+            f"points; {cheapest.candidate} is recommended as "
+            + ("the best scorer" if cheapest is best else "the cheapest option equivalent to it")
+            + ", never an option the evidence could not judge"
+        )
+    elif len(tied) == 1:
+        verdict = "clear winner"
+        reason = (
+            f"it leads every other option by at least {min_effect:g} points with an interval "
+            f"that excludes zero (over the runner-up: {_lead_words(comparisons[0])})"
         )
     else:
-        reason = (
-            f"{tied_names} are tied within the noise, so the cheapest, {cheapest.candidate}, is "
-            f"recommended ({_cost_words(cheapest, best)}); {best.candidate} scored "
-            f"{(best.accuracy_mean - cheapest.accuracy_mean) * 100:.1f} points higher, which "
-            "this evidence cannot tell apart from noise"
-        )
+        verdict = "tie"
+        names = ", ".join(e.candidate for e in tied)
+        if cheapest is best:
+            reason = (
+                f"{names} are equivalent (each lead's interval within +/-{min_effect:g} "
+                f"points); {best.candidate} scores highest and is also the cheapest of them"
+            )
+        else:
+            reason = (
+                f"{names} are equivalent (each lead's interval within +/-{min_effect:g} "
+                f"points), so the cheapest, {cheapest.candidate}, is recommended "
+                f"({_cost_words(cheapest, best)}); {best.candidate} scored "
+                f"{(best.accuracy_mean - cheapest.accuracy_mean) * 100:.1f} points higher"
+            )
     return Recommendation(
         cheapest.candidate,
         best.candidate,
         runner_up.candidate,
-        "tie",
+        verdict,
         tuple(e.candidate for e in tied),
         tuple(comparisons),
         min_effect,
         rule,
         reason,
+    )
+
+
+def _lead_words(comparison: Comparison) -> str:
+    lead = comparison.lead
+    return (
+        f"{lead.difference:+.1f} points over {comparison.other}, 95% CI "
+        f"[{lead.ci_low:+.1f}, {lead.ci_high:+.1f}]"
     )
 
 

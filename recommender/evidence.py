@@ -1,7 +1,14 @@
-"""Evidence: each finalist retrained over several seeds and scored on the held-out test split.
+"""Evidence: each finalist retrained several times and scored on the held-out test split.
 
-The search never sees the test split. Each (candidate, seed) result is cached as JSON in the run
-directory, so an interrupted run resumes without retraining what it already measured.
+Repetition r trains with seed `seed + r`; on small and medium data it also trains on its own
+draw of the training and validation documents (`redraw`), so the spread between repetitions
+holds the training sample's variance, often larger than the seed's (Bouthillier et al. 2021),
+and not only the seed's. The test split stays the same in every repetition, so options and
+yardsticks are always compared on the same documents, and the paired bootstrap resamples those
+documents and the repetitions together.
+
+The search never sees the test split. Each (candidate, repetition) result is cached as JSON in
+the run directory, so an interrupted run resumes without retraining what it already measured.
 """
 
 from __future__ import annotations
@@ -10,12 +17,13 @@ import math
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from recommender.data import Splits
 from recommender.files import read_json, write_json
 from recommender.models import Candidate, parameter_counts
 from recommender.prepare import Prepared
@@ -26,9 +34,9 @@ from recommender.space import SearchSpace
 
 @dataclass(frozen=True)
 class SeedRun:
-    """One retraining of a finalist with one seed, scored on the test split."""
+    """One retraining of a finalist (one repetition), scored on the test split."""
 
-    seed: int
+    seed: int  # the repetition's training seed: the run's seed plus the repetition number
     accuracy: float  # fraction correct on the test split
     macro_f1: float
     best_epoch: int
@@ -159,39 +167,145 @@ def per_class_results(
     }
 
 
+def redraw(splits: Splits, labels: np.ndarray, repetition: int, seed: int) -> Splits:
+    """Repetition `repetition`'s split: the test split (and a validation split the user gave)
+    kept, the other documents drawn again into training and validation, stratified, in the same
+    proportions. Repetition 0 is the run's own split, the one the search tuned on."""
+    if repetition == 0 or "validation" in splits.fixed:
+        return splits
+    pool = np.sort(np.concatenate([splits.train, splits.validation]))
+    rng = np.random.default_rng([seed, repetition])
+    share = len(splits.validation) / len(pool)
+    train, validation = [], []
+    for label in np.unique(labels[pool]):
+        members = pool[labels[pool] == label]
+        rng.shuffle(members)
+        cut = min(max(1, round(len(members) * share)), len(members) - 1)
+        validation.append(members[:cut])
+        train.append(members[cut:])
+    return replace(
+        splits, train=np.sort(np.concatenate(train)), validation=np.sort(np.concatenate(validation))
+    )
+
+
 def gather_evidence(
     finalists: dict[str, TrialRecord],
-    prepared: Prepared,
+    prepared_for: Callable[[int], Prepared],
     space: SearchSpace,
     *,
-    seeds: Sequence[int],
+    repetitions: Sequence[int],
+    seed: int,
     cache_dir: Path,
+    earlier: Sequence[CandidateEvidence] = (),
     on_run: Callable[[str, SeedRun], None] | None = None,
 ) -> list[CandidateEvidence]:
-    """Retrain each finalist once per seed (same seeds for all, so runs pair up)."""
+    """Train each finalist once per repetition (the same repetitions for all, so runs pair up)
+    on `prepared_for(repetition)`; `earlier` evidence is extended, never trained again."""
     cache_dir.mkdir(parents=True, exist_ok=True)
-    evidence = []
-    for key, trial in finalists.items():
-        runs = []
-        cost: Cost | None = None
-        for seed in seeds:
-            cache = cache_dir / f"{key.replace(':', '__')}-seed{seed}.json"
+    runs: dict[str, dict[int, SeedRun]] = {k: {} for k in finalists}
+    costs: dict[str, Cost | None] = dict.fromkeys(finalists)
+    for known in earlier:
+        runs[known.candidate] = {run.seed - seed: run for run in known.runs}
+        costs[known.candidate] = known.cost
+    for repetition in repetitions:
+        prepared: Prepared | None = None
+        for key, trial in finalists.items():
+            if repetition in runs[key]:
+                continue
+            cache = cache_dir / f"{key.replace(':', '__')}-seed{seed + repetition}.json"
             cached = _cached_run(cache, trial.config)
-            if cached is not None:
+            if cached is not None and (cached[1] or costs[key]):
                 run, saved_cost = cached
-                cost = cost or saved_cost
+                costs[key] = costs[key] or saved_cost
             else:
-                run, model = seed_run(Candidate.from_key(key), trial.config, prepared, space, seed)
-                if cost is None:
-                    cost = _measure_cost(model, prepared, Candidate.from_key(key))
+                prepared = prepared or prepared_for(repetition)
+                candidate = Candidate.from_key(key)
+                run, model = seed_run(candidate, trial.config, prepared, space, seed + repetition)
+                costs[key] = costs[key] or _measure_cost(model, prepared, candidate)
                 write_json(
-                    cache, {"config": trial.config, "run": asdict(run), "cost": asdict(cost)}
+                    cache, {"config": trial.config, "run": asdict(run), "cost": asdict(costs[key])}
                 )
-            runs.append(run)
+            runs[key][repetition] = run
             if on_run is not None:
                 on_run(key, run)
-        assert cost is not None
-        evidence.append(CandidateEvidence(key, trial.config, tuple(runs), cost))
+    return [
+        CandidateEvidence(
+            key, trial.config, tuple(runs[key][r] for r in sorted(runs[key])), costs[key]
+        )
+        for key, trial in finalists.items()
+    ]
+
+
+def method_words(repetitions: int, redrawn: bool, fixed_test: bool) -> str:
+    """How the evidence was gathered, for the report: what varies between repetitions, and
+    what the search has seen."""
+    varied = (
+        "a seed and a fresh draw of the training and validation documents"
+        if redrawn
+        else "a seed (large data: one split)"
+    )
+    text = (
+        f"Each option's best configuration was retrained up to {repetitions} times, each "
+        f"repetition with {varied}, and scored on the same "
+        + ("test file the user gave" if fixed_test else "held-out test split")
+        + "; intervals and paired comparisons resample the test documents and the repetitions."
+    )
+    if redrawn:
+        text += (
+            " The configurations were chosen on the first draw's validation split, so a later "
+            "draw may train on documents the search validated on (never on test documents)."
+        )
+    return text
+
+
+# Data whose smallest class has fewer than 10,000 training documents (the profile's small and
+# medium regimes) redraws its training split per repetition: that is where the training sample
+# moves the scores. Large data keeps one split, as its test split is big enough.
+REDRAW_REGIMES = ("small", "medium")
+
+
+def gather_until_decided(
+    finalists: dict[str, TrialRecord],
+    prepared_for: Callable[[int], Prepared],
+    space: SearchSpace,
+    *,
+    repetitions: int,
+    more: int,
+    seed: int,
+    cache_dir: Path,
+    undecided: Callable[[list[CandidateEvidence]], Sequence[str]],
+    on_run: Callable[[str, SeedRun], None] | None = None,
+    on_more: Callable[[Sequence[str], int], None] | None = None,
+) -> list[CandidateEvidence]:
+    """`repetitions` runs of every finalist; then, while `undecided(evidence)` names options
+    the evidence cannot yet tell apart, up to `more` further repetitions of those, in batches of
+    `repetitions` (`on_more(keys, total)` hears of each batch)."""
+    evidence = gather_evidence(
+        finalists,
+        prepared_for,
+        space,
+        repetitions=range(repetitions),
+        seed=seed,
+        cache_dir=cache_dir,
+        on_run=on_run,
+    )
+    done = repetitions
+    while done < repetitions + more and (keys := list(undecided(evidence))):
+        done = min(done + repetitions, repetitions + more)
+        if on_more is not None:
+            on_more(keys, done)
+        extended = gather_evidence(
+            {key: finalists[key] for key in keys},
+            prepared_for,
+            space,
+            repetitions=range(done),
+            seed=seed,
+            cache_dir=cache_dir,
+            earlier=[e for e in evidence if e.candidate in keys],
+            on_run=on_run,
+        )
+        by_key = {e.candidate: e for e in extended}
+        evidence = [by_key.get(e.candidate, e) for e in evidence]
     return evidence
 
 
@@ -212,13 +326,14 @@ def seed_run(
     candidate: Candidate, config: dict[str, Any], prepared: Prepared, space: SearchSpace, seed: int
 ) -> tuple[SeedRun, Any]:
     """Train one configuration with one seed (early stopping on validation), score on test."""
+    max_epochs, patience = space.epochs(len(prepared.y["train"]))
     outcome = fit_candidate(
         candidate,
         config,
         prepared,
         seed=seed,
-        max_epochs=space.max_epochs,
-        patience=space.patience,
+        max_epochs=max_epochs,
+        patience=patience,
         batch_size=space.batch_size,
     )
     probabilities = outcome.model.predict(prepared.x["test"], batch_size=512, verbose=0)
@@ -271,27 +386,37 @@ def paired_difference(
     resamples: int = 5000,
     seed: int = 0,
 ) -> PairedDifference:
-    """Bootstrap that resamples the test documents jointly for both (the pairing) and each
-    candidate's seeds independently (training noise), so the interval covers both sources."""
+    """Accuracy of `a` minus `b` over the repetitions both have. The bootstrap resamples the
+    test documents and the repetitions, each jointly for both options (both were trained on a
+    repetition's same documents and scored on the same test documents), so the interval covers
+    the test sample, the training sample and the seed. An option with a single run (a
+    yardstick) is paired with every repetition of the other."""
     rng = np.random.default_rng(seed)
-    correct_a = np.array([np.array(r.predictions) == truth for r in a.runs], dtype=np.float64)
-    correct_b = np.array([np.array(r.predictions) == truth for r in b.runs], dtype=np.float64)
-    documents = len(truth)
+    runs_a, runs_b = _paired_runs(a, b)
+    correct_a = np.array([np.array(r.predictions) == truth for r in runs_a], dtype=np.float64)
+    correct_b = np.array([np.array(r.predictions) == truth for r in runs_b], dtype=np.float64)
+    documents, repetitions = len(truth), len(runs_a)
     differences = []
     for start in range(0, resamples, 500):
         size = min(500, resamples - start)
         weights = rng.multinomial(documents, np.full(documents, 1 / documents), size=size).T
-        per_seed_a = correct_a @ weights / documents  # (seeds, size)
-        per_seed_b = correct_b @ weights / documents
-        pick_a = rng.integers(0, len(a.runs), size=(len(a.runs), size))
-        pick_b = rng.integers(0, len(b.runs), size=(len(b.runs), size))
-        mean_a = np.take_along_axis(per_seed_a, pick_a, axis=0).mean(axis=0)
-        mean_b = np.take_along_axis(per_seed_b, pick_b, axis=0).mean(axis=0)
-        differences.append(mean_a - mean_b)
+        per_run = (correct_a - correct_b) @ weights / documents  # (repetitions, size)
+        pick = rng.integers(0, repetitions, size=(repetitions, size))
+        differences.append(np.take_along_axis(per_run, pick, axis=0).mean(axis=0))
     samples = np.concatenate(differences) * 100
-    observed = (a.accuracy_mean - b.accuracy_mean) * 100
+    observed = float((correct_a.mean() - correct_b.mean()) * 100)
     p_value = min(1.0, 2 * min(np.mean(samples <= 0), np.mean(samples >= 0)))
     low, high = np.percentile(samples, [2.5, 97.5])
     return PairedDifference(
         a.candidate, b.candidate, observed, float(low), float(high), float(p_value)
     )
+
+
+def _paired_runs(a: CandidateEvidence, b: CandidateEvidence) -> tuple[list[SeedRun], list[SeedRun]]:
+    """The runs of `a` and `b` matched by repetition (its seed)."""
+    if len(a.runs) == 1 or len(b.runs) == 1:
+        count = max(len(a.runs), len(b.runs))
+        return [*a.runs] * (count // len(a.runs)), [*b.runs] * (count // len(b.runs))
+    of_b = {run.seed: run for run in b.runs}
+    shared = [run for run in a.runs if run.seed in of_b]
+    return shared, [of_b[run.seed] for run in shared]

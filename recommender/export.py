@@ -29,6 +29,7 @@ import numpy as np
 from recommender.errors import UserError
 from recommender.files import write_json, write_text
 from recommender.models import appended_rows
+from recommender.report.files import accuracy_words
 from recommender.text import Vocabulary, normalize_word, tokenize_all
 from recommender.vectors import Vectors, load_vectors, source_words
 
@@ -86,7 +87,7 @@ class ExportedModel:
     """What an export wrote and measured; every accuracy is computed from raw strings."""
 
     vocabulary_size: int  # words the exported tokeniser knows (training words + extension)
-    test_accuracy: float
+    test_accuracy: float | None  # None when the model trained on the test split too
     max_abs_diff: float  # raw strings vs token ids from `recommender.text`: test split + probes
     extension: dict[str, Any]
     model_bytes: int
@@ -115,18 +116,26 @@ def export_model(
     vectors: Vectors | None = None,
     extension_limit: int = DEFAULT_EXTENSION,
     details: dict[str, Any] | None = None,
+    held_out: bool = True,
 ) -> ExportedModel:
     """Write model.keras, saved_model/ and labels.json into `model_dir`.
 
     With `vectors` (pretrained strategies) and a positive `extension_limit`, the model exported
     with the vocabulary extension is measured against the one without it on the test split, and
-    the extension is kept unless it lowers test accuracy. Each file appears whole or not at all.
+    the extension is kept unless it lowers test accuracy. Without `held_out` (the model trained
+    on the test texts too) they only check parity: no accuracy is measured and no extension
+    added, as nothing is left to measure it on. Each file appears whole or not at all.
     """
     base = _Variant(vocabulary, _with_rows(int_model, {}), int_model)
     variants = [base]
     extension: dict[str, Any] = {"limit": extension_limit, "words": 0, "kept": False}
     if vectors is None:
         extension["reason"] = "a learned embedding has no rows for words outside training"
+    elif not held_out:
+        extension["reason"] = (
+            "not added: the model trained on every labelled document, so no held-out split is "
+            "left to show that it does not lower accuracy (--final holdout measures it)"
+        )
     elif extension_limit == 0:
         extension["reason"] = "disabled (--export-vocab 0)"
     else:
@@ -171,7 +180,7 @@ def export_model(
     write_json(model_dir / LABELS_FILE, {"labels": list(classes), **(details or {})})
     return ExportedModel(
         vocabulary_size=len(variant.vocabulary.words),
-        test_accuracy=accuracy,
+        test_accuracy=accuracy if held_out else None,
         max_abs_diff=difference,
         extension=extension,
         model_bytes=(model_dir / MODEL_FILE).stat().st_size,
@@ -357,7 +366,13 @@ def model_card(report: dict[str, Any]) -> str:
         f"- Splits (seed {report['config']['seed']}): train {report['splits']['train']:,}, "
         f"validation {report['splits']['validation']:,}, test {report['splits']['test']:,}. "
         f"This model was trained on {model['trained_on']} for {model['epochs']} epoch(s); the "
-        "test split was never used for training or search.",
+        "search never saw the test split"
+        + (
+            "."
+            if model.get("test_accuracy") is not None
+            else ", and the evidence was measured "
+            "on it before this model was trained on every labelled document."
+        ),
         "",
         "## Model",
         "",
@@ -378,11 +393,16 @@ def model_card(report: dict[str, Any]) -> str:
         "",
         "## Test metrics",
         "",
-        f"- Evidence ({len(evidence['runs'])} seed(s), trained on the train split): accuracy "
+        f"- Evidence ({len(evidence['runs'])} repetition(s), each trained on a training split): "
+        "accuracy "
         f"{evidence['accuracy_mean'] * 100:.1f}% +/- {evidence['accuracy_sd'] * 100:.1f} "
         f"(95% interval {ci}), macro-F1 {evidence['macro_f1_mean'] * 100:.1f}%.",
-        f"- This exported model, from raw strings: accuracy {model['test_accuracy'] * 100:.1f}% "
-        f"on the {report['splits']['test']:,} test documents.",
+        f"- This exported model: {accuracy_words(model)}"
+        + (
+            f" on the {report['splits']['test']:,} test documents."
+            if model.get("test_accuracy") is not None
+            else "."
+        ),
         f"- Vocabulary extension (pretrained rows of frequent words not seen in training, at "
         f"most {extension['limit']:,}): {extension['reason']}.",
     ]

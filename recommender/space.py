@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -59,6 +59,8 @@ _SEARCH_KEYS = {
     "strategies": list,
     "encoders": list,
 }
+# Optional [search] keys, with their value when absent.
+_OPTIONAL_SEARCH_KEYS = {"min_steps": 0}
 
 
 class Suggester(Protocol):
@@ -107,6 +109,44 @@ class SearchSpace:
     common: tuple[Param, ...] = ()
     encoder_params: dict[str, tuple[Param, ...]] = field(default_factory=dict)
     strategy_params: dict[str, tuple[Param, ...]] = field(default_factory=dict)
+    min_steps: int = 0  # optimizer steps a trial may take at least, whatever the data's size
+    first: tuple[dict[str, Any], ...] = ()  # known-good first trials (see `first_params`)
+
+    def epochs(self, train_documents: int) -> tuple[int, int]:
+        """(max_epochs, patience) for a training split of this size. An epoch of a small
+        split is a few dozen optimizer steps, so a fixed epoch count can stop a model before it
+        has learned anything: when `max_epochs` epochs give fewer than `min_steps` steps, both
+        the epochs and the patience grow by the same factor (patience stays the same share of
+        the budget)."""
+        steps = max(1, math.ceil(train_documents / self.batch_size)) * self.max_epochs
+        factor = max(1.0, self.min_steps / steps)
+        return math.ceil(self.max_epochs * factor), math.ceil(self.patience * factor)
+
+    def first_config(self, strategy: str, slot: int) -> dict[str, Any] | None:
+        """The values fixed for a strategy's first trials (slot < len(first)): those of the
+        `[[first]]` entry that are in scope for its encoder and the strategy, keyed by the
+        names `sample()` gives them. Parameters an entry leaves out are sampled as usual."""
+        if slot >= len(self.first):
+            return None
+        entry = self.first[slot]
+        encoder = entry["encoder"]
+        fixed: dict[str, Any] = {"encoder": encoder}
+        scopes = [
+            ("", self.common),
+            (f"{encoder}.", self.encoder_params.get(encoder, ())),
+            (f"{strategy}.", self.strategy_params.get(strategy, ())),
+        ]
+        for prefix, params in scopes:
+            for param in params:
+                if param.name in entry:
+                    fixed[prefix + param.name] = entry[param.name]
+        return fixed
+
+    def first_name(self, slot: int | None) -> str | None:
+        """The name of the known-good configuration a slot runs, if it runs one."""
+        if slot is None or slot >= len(self.first):
+            return None
+        return str(self.first[slot].get("name", f"first trial {slot + 1}"))
 
     def sample(self, trial: Suggester, strategy: str) -> dict[str, Any]:
         """One configuration: {"encoder": ..., param: value, ...} with only the params in scope."""
@@ -129,6 +169,7 @@ class SearchSpace:
                 "batch_size": self.batch_size,
                 "strategies": list(self.strategies),
                 "encoders": list(self.encoders),
+                "min_steps": self.min_steps,
             },
             "common": {p.name: p.to_dict() for p in self.common},
             "encoder": {
@@ -139,6 +180,7 @@ class SearchSpace:
                 name: {p.name: p.to_dict() for p in params}
                 for name, params in self.strategy_params.items()
             },
+            "first": [dict(entry) for entry in self.first],
         }
 
 
@@ -162,10 +204,17 @@ def parse_space(text: str, source: str) -> SearchSpace:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"not valid TOML ({error})", where=source, fix="fix the syntax") from None
-    _check_keys(raw, {"search", "common", "encoder", "strategy"}, source)
+    return space_from_dict(raw, source)
+
+
+def space_from_dict(raw: dict[str, Any], source: str = "plan") -> SearchSpace:
+    """Validate a space given as a dict: a TOML file's tables, or `SearchSpace.to_dict()`
+    (what a worker reads from the run's plan)."""
+    _check_keys(raw, {"search", "common", "encoder", "strategy", "first"}, source)
     search = raw.get("search", {})
-    _check_keys(search, set(_SEARCH_KEYS), f"{source} -> search")
-    for key, kind in _SEARCH_KEYS.items():
+    _check_keys(search, set(_SEARCH_KEYS) | set(_OPTIONAL_SEARCH_KEYS), f"{source} -> search")
+    search = {**_OPTIONAL_SEARCH_KEYS, **search}
+    for key, kind in {**_SEARCH_KEYS, "min_steps": int}.items():
         if key not in search:
             raise ConfigError(f"missing key '{key}'", where=f"{source} -> search", fix="add it")
         if not isinstance(search[key], kind) or isinstance(search[key], bool):
@@ -174,9 +223,10 @@ def parse_space(text: str, source: str) -> SearchSpace:
                 where=f"{source} -> search -> {key}",
                 fix="correct the value",
             )
-        if kind is int and search[key] < 1:
+        least = 0 if key in _OPTIONAL_SEARCH_KEYS else 1
+        if kind is int and search[key] < least:
             raise ConfigError(
-                f"must be at least 1, got {search[key]}",
+                f"must be at least {least}, got {search[key]}",
                 where=f"{source} -> search -> {key}",
                 fix="use a positive integer",
             )
@@ -188,6 +238,7 @@ def parse_space(text: str, source: str) -> SearchSpace:
     _names(list(strategy_tables), STRATEGIES, f"{source} -> strategy")
     space = SearchSpace(
         name=Path(source).stem,
+        min_steps=search["min_steps"],
         trials_per_strategy=search["trials_per_strategy"],
         max_epochs=search["max_epochs"],
         patience=search["patience"],
@@ -205,7 +256,51 @@ def parse_space(text: str, source: str) -> SearchSpace:
         },
     )
     _check_required(space, source)
-    return space
+    return replace(space, first=_first_trials(raw.get("first", []), space, f"{source} -> first"))
+
+
+def _first_trials(entries: Any, space: SearchSpace, where: str) -> tuple[dict[str, Any], ...]:
+    """`[[first]]` entries, each an encoder searched and values inside the space's ranges (a
+    first trial is a point of the space, so the sampler can model it like any other)."""
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError("must be a list of tables", where=where, fix="use [[first]] tables")
+    known: dict[str, list[Param]] = {}
+    for param in (
+        *space.common,
+        *(p for params in space.encoder_params.values() for p in params),
+        *(p for params in space.strategy_params.values() for p in params),
+    ):
+        known.setdefault(param.name, []).append(param)
+    for number, entry in enumerate(entries, start=1):
+        place = f"{where} #{number}"
+        if entry.get("encoder") not in space.encoders:
+            raise ConfigError(
+                f"encoder {entry.get('encoder')!r} is not searched",
+                where=place,
+                fix=f"use one of {', '.join(space.encoders)}",
+            )
+        for name, value in entry.items():
+            if name in ("name", "encoder"):
+                continue
+            if name not in known:
+                raise ConfigError(
+                    f"'{name}' is not a parameter of this space",
+                    where=place,
+                    fix="remove it or add its range",
+                )
+            if not any(_contains(param, value) for param in known[name]):
+                raise ConfigError(
+                    f"{name} = {value!r} is outside the space's range for it",
+                    where=place,
+                    fix="widen the range or change the value",
+                )
+    return tuple(entries)
+
+
+def _contains(param: Param, value: Any) -> bool:
+    if param.kind == "choice":
+        return value in param.choices
+    return _is_number(value) and param.low <= value <= param.high  # type: ignore[operator]
 
 
 def _check_required(space: SearchSpace, source: str) -> None:

@@ -319,11 +319,46 @@ def test_all_texts_empty_stop_before_a_run_directory_is_made(tmp_path: Path) -> 
     assert not out.exists()
 
 
+def test_a_test_file_with_a_class_the_data_lacks(tmp_path: Path) -> None:
+    path = write(tmp_path / "reviews.csv", reviews_csv())
+    test = write(tmp_path / "test.csv", reviews_csv([*REVIEWS[:4], ("neutral", "it is a phone")]))
+    out = tmp_path / "run"
+    assert error_line(invoke("recommend", path, "--test", test, "--out", out)) == (
+        f"{test}: class 'neutral' (1 row) is not one of the labels of {path} ('neg', 'pos'). "
+        f"Correct or remove those rows, or add examples of 'neutral' to {path}: a model trained "
+        "on it can never predict a class it has not seen."
+    )
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("option", ["--test", "--validation"])
+def test_an_empty_or_missing_split_file(tmp_path: Path, option: str) -> None:
+    path = write(tmp_path / "reviews.csv", reviews_csv())
+    split_file = tmp_path / "split.csv"
+    assert error_line(invoke("profile", path, option, split_file)) == (
+        f"{split_file}: file not found. Check the {option} path (a file read as DATA is)."
+    )
+    write(split_file, "")
+    assert error_line(invoke("profile", path, option, split_file)) == (
+        f"{split_file}: the file is empty. {FORMATS[:1].upper()}{FORMATS[1:]}."
+    )
+
+
+def test_a_test_file_with_other_columns(tmp_path: Path) -> None:
+    path = write(tmp_path / "reviews.csv", reviews_csv())
+    test = write(tmp_path / "test.csv", "sentence,label\nworks well,pos\nbroke,neg\n")
+    assert error_line(invoke("profile", path, "--test", test)) == (
+        f"{test}: its text/label columns are 'sentence'/'label', but those of {path} are "
+        f"'text'/'label'. Name the columns 'text' and 'label' as in {path}, so both files are "
+        "read alike."
+    )
+
+
 SPACE_CASES = {
     "unknown key": (
         ("patience = 1", "patience = 1\npatiance = 2"),
         "{path} -> search: unknown key 'patiance'. Allowed keys are batch_size, encoders, "
-        "max_epochs, patience, strategies, trials_per_strategy.",
+        "max_epochs, min_steps, patience, strategies, trials_per_strategy.",
     ),
     "unknown parameter": (
         ("filters = { choices = [8] }", "filterz = { choices = [8] }"),

@@ -34,6 +34,10 @@ def finished_run(tmp_path_factory):
         str(data),
         "--space",
         str(space),
+        "--more-seeds",
+        "0",
+        "--final",
+        "holdout",  # so the exported model's test accuracy can be checked from raw strings
         "--seeds",
         "2",
         "--no-learning-curve",
@@ -213,3 +217,42 @@ def test_an_out_directory_with_other_files_is_not_touched(tmp_path: Path) -> Non
     )
     assert "not an embrec run directory" in line
     assert (tmp_path / "thesis.tex").read_text() == "precious"
+
+
+def test_test_and_validation_files_are_saved_resumed_and_in_the_command(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from recommender.api import _command
+    from recommender.config import RunConfig, load_config
+
+    run = tmp_path / "run"
+    config = RunConfig(data="train.csv", out=str(run), test="test.csv", validation="dev.csv")
+    run.mkdir()
+    config.save()
+    saved = json.loads((run / "config.json").read_text())
+    assert (saved["test"], saved["validation"]) == ("test.csv", "dev.csv")
+    assert load_config(run) == config
+    assert _command(config).startswith(
+        "embrec recommend train.csv --validation dev.csv --test test.csv --vectors "
+    )
+    assert "--test" not in _command(replace(config, test=None, validation=None))
+    del saved["test"], saved["validation"]  # a run from before the options
+    assert RunConfig.from_dict(saved) == replace(config, test=None, validation=None)
+    line = _one_error_line(invoke("recommend", "--resume", str(run), "--test", "other.csv"))
+    assert "--resume takes the run's options from its config.json, so --test cannot" in line
+
+
+def test_profile_scores_held_out_figures_on_the_given_test_file(tmp_path: Path) -> None:
+    rows = [("pos", "great sound and a long battery"), ("neg", "the screen cracked at once")]
+    data = tmp_path / "train.csv"
+    data.write_text(
+        "label,text\n" + "".join(f"{label},{text} {i}\n" for i in range(20) for label, text in rows)
+    )
+    test = tmp_path / "test.csv"
+    test.write_text("label,text\npos,lovely sound\nneg,cracked screen\npos,good battery\n")
+    result = invoke("profile", str(data), "--test", str(test), "--json")
+    assert result.exit_code == 0, result.output
+    profile = json.loads(result.output)
+    assert profile["documents"] == 43
+    assert profile["split"] == {"train": 36, "validation": 4, "test": 3}  # 2 of 20 per class
+    assert profile["split_origin"].startswith(f"test {test};")

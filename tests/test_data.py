@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recommender.data import Dataset, load_dataset, split
+from recommender.data import Dataset, load_dataset, load_splits, split
 from recommender.errors import ConfigError, DataError
 
 FORMATS_FIX = "Give a .csv, .tsv, .jsonl or .parquet file"
@@ -413,3 +413,122 @@ def test_split_needs_three_examples_per_class() -> None:
 def test_split_rejects_fractions_that_leave_no_training_data() -> None:
     with pytest.raises(ConfigError, match="leave room for training"):
         split(["a", "b"] * 10, test_fraction=0.6, validation_fraction=0.4)
+
+
+# --- the user's own test / validation files (load_splits) --------------------------------------
+
+
+def _csv(path: Path, rows: list[tuple[str, str]], header: str = "text,label") -> Path:
+    return write(path, header + "\n" + "".join(f"{text},{label}\n" for text, label in rows))
+
+
+TRAIN_ROWS = [(f"train text {i}", "pos" if i % 3 else "neg") for i in range(90)]
+TEST_ROWS = [(f"official test {i}", "pos" if i % 2 else "neg") for i in range(12)]
+
+
+def test_a_test_file_is_exactly_the_test_split(tmp_path: Path) -> None:
+    data = _csv(tmp_path / "train.csv", TRAIN_ROWS)
+    test = _csv(tmp_path / "test.csv", TEST_ROWS)
+    dataset, splits = load_splits(data, test=test, seed=3)
+    assert splits.fixed == ("test",)
+    assert len(dataset) == len(TRAIN_ROWS) + len(TEST_ROWS)
+    assert dataset.texts[: len(TRAIN_ROWS)] == tuple(t for t, _ in TRAIN_ROWS)
+    assert [dataset.texts[i] for i in splits.test] == [t for t, _ in TEST_ROWS]
+    assert [dataset.labels[i] for i in splits.test] == [label for _, label in TEST_ROWS]
+    assert np.array_equal(splits.test, np.arange(len(TRAIN_ROWS), len(dataset)))
+    # train and validation are DATA's rows, stratified: validation 0.1 / (1 - 0.2) = 1/8 of DATA
+    development = np.sort(np.concatenate([splits.train, splits.validation]))
+    assert np.array_equal(development, np.arange(len(TRAIN_ROWS)))
+    assert Counter(dataset.labels[i] for i in splits.validation) == {"pos": 8, "neg": 4}
+    for part in (splits.train, splits.validation, splits.test):
+        assert part.dtype == np.int64 and np.all(np.diff(part) > 0)
+    again = load_splits(data, test=test, seed=3)[1]
+    other = load_splits(data, test=test, seed=4)[1]
+    assert np.array_equal(again.validation, splits.validation)
+    assert not np.array_equal(other.validation, splits.validation)
+    assert np.array_equal(other.test, splits.test)
+
+
+def test_validation_and_test_files_leave_all_of_data_for_training(tmp_path: Path) -> None:
+    data = _csv(tmp_path / "train.csv", TRAIN_ROWS)
+    validation = _csv(tmp_path / "dev.csv", TEST_ROWS[:5])
+    test = _csv(tmp_path / "test.csv", TEST_ROWS)
+    dataset, splits = load_splits(data, test=test, validation=validation)
+    assert splits.fixed == ("validation", "test")
+    assert np.array_equal(splits.train, np.arange(90))
+    assert np.array_equal(splits.validation, np.arange(90, 95))
+    assert np.array_equal(splits.test, np.arange(95, 107))
+    assert [dataset.texts[i] for i in splits.validation] == [t for t, _ in TEST_ROWS[:5]]
+
+
+def test_a_validation_file_alone_leaves_the_test_split_drawn_from_data(tmp_path: Path) -> None:
+    data = _csv(tmp_path / "train.csv", TRAIN_ROWS)
+    validation = _csv(tmp_path / "dev.csv", TEST_ROWS)
+    dataset, splits = load_splits(data, validation=validation)
+    assert splits.fixed == ("validation",)
+    assert np.array_equal(splits.validation, np.arange(90, 102))
+    assert np.all(splits.test < 90) and len(splits.test) == 20  # 0.2 / (1 - 0.1) of 90
+    assert np.array_equal(np.sort(np.concatenate([splits.train, splits.test])), np.arange(90))
+
+
+def test_without_files_load_splits_is_load_dataset_and_split(tmp_path: Path) -> None:
+    data = _csv(tmp_path / "train.csv", TRAIN_ROWS)
+    dataset, splits = load_splits(data, seed=5)
+    expected = split(load_dataset(data).labels, seed=5)
+    assert splits.fixed == () and expected.fixed == ()
+    for name in ("train", "validation", "test"):
+        assert np.array_equal(getattr(splits, name), getattr(expected, name))
+    assert dataset == load_dataset(data)
+
+
+def test_a_test_file_may_lack_a_class_with_a_warning(tmp_path: Path) -> None:
+    data = _csv(tmp_path / "train.csv", TRAIN_ROWS)
+    test = _csv(tmp_path / "test.csv", [(t, "pos") for t, _ in TEST_ROWS])  # one class only
+    dataset, splits = load_splits(data, test=test)
+    assert len(splits.test) == len(TEST_ROWS)
+    assert any(str(test) in w and "'neg'" in w for w in dataset.warnings)
+
+
+def test_a_test_file_with_an_unknown_class_is_refused(tmp_path: Path) -> None:
+    data = _csv(tmp_path / "train.csv", TRAIN_ROWS)
+    test = _csv(tmp_path / "test.csv", [*TEST_ROWS, ("so so", "neutral"), ("meh", "neutral")])
+    with pytest.raises(DataError) as caught:
+        load_splits(data, test=test)
+    assert str(caught.value) == (
+        f"{test}: class 'neutral' (2 rows) is not one of the labels of {data} ('neg', 'pos'). "
+        f"Correct or remove those rows, or add examples of 'neutral' to {data}: a model trained "
+        "on it can never predict a class it has not seen."
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "the file is empty"),
+        ("sentence,label\nfine,pos\n", "its text/label columns are 'sentence'/'label', but"),
+    ],
+    ids=["empty", "other columns"],
+)
+def test_unusable_test_files(tmp_path: Path, content: str, message: str) -> None:
+    data = _csv(tmp_path / "train.csv", TRAIN_ROWS)
+    test = write(tmp_path / "test.csv", content)
+    with pytest.raises(DataError, match=re.escape(f"{test}: {message}")):
+        load_splits(data, test=test)
+
+
+def test_missing_or_repeated_split_files_are_refused(tmp_path: Path) -> None:
+    data = _csv(tmp_path / "train.csv", TRAIN_ROWS)
+    test = _csv(tmp_path / "test.csv", TEST_ROWS)
+    with pytest.raises(DataError, match=r"dev\.csv: file not found\. Check the --validation"):
+        load_splits(data, validation=tmp_path / "dev.csv")
+    with pytest.raises(DataError, match="is DATA itself, given as --test"):
+        load_splits(data, test=data)
+    with pytest.raises(DataError, match="is given as both --validation and --test"):
+        load_splits(data, test=test, validation=test)
+
+
+def test_with_a_test_file_every_class_needs_two_examples_in_data(tmp_path: Path) -> None:
+    data = _csv(tmp_path / "train.csv", [*TRAIN_ROWS, ("lonely", "odd")])
+    test = _csv(tmp_path / "test.csv", TEST_ROWS)
+    with pytest.raises(DataError, match=r"class 'odd' has only 1 example\. With --test given"):
+        load_splits(data, test=test)

@@ -209,6 +209,8 @@ def test_a_keras_tuner_run_ended_by_its_time_budget_says_so_in_the_report(tmp_pa
             "1s",
             "--trials",
             "3",
+            "--more-seeds",
+            "0",
             "--seeds",
             "1",
             "--no-yardsticks",

@@ -58,7 +58,20 @@ def run(tmp_path_factory) -> tuple[Path, Path]:
     data = write_reviews_sample(EXAMPLES / "customer_reviews.txt", folder / "reviews.txt")
     space = write_tiny_space(folder)
     out = folder / "run"
-    args = ["recommend", str(data), "--space", str(space), "--seeds", "2", "--out", str(out)]
+    args = [
+        "recommend",
+        str(data),
+        "--space",
+        str(space),
+        "--more-seeds",
+        "0",
+        "--final",
+        "holdout",  # scored on the held-out test split: what these tests check
+        "--seeds",
+        "2",
+        "--out",
+        str(out),
+    ]
     result = invoke(*args, "--no-yardsticks", "--no-learning-curve")  # not what is tested here
     assert result.exit_code == 0, result.output
     return data, out

@@ -51,6 +51,8 @@ class Workspace:
             str(self.data),
             "--space",
             str(self.space),
+            "--more-seeds",
+            "0",
             "--seeds",
             str(SEEDS),
             "--no-learning-curve",

@@ -324,6 +324,8 @@ def test_recommend_with_unlabeled_compares_domain_vectors(tmp_path: Path) -> Non
         str(write_tiny_space(tmp_path)),
         "--trials",
         "1",
+        "--more-seeds",
+        "0",
         "--seeds",
         "2",
         "--no-yardsticks",

@@ -9,7 +9,7 @@ import pytest
 
 from recommender.errors import ConfigError
 from recommender.models import ENCODERS, STRATEGIES
-from recommender.space import BUILTIN_SPACES, load_space, parse_space
+from recommender.space import BUILTIN_SPACES, load_space, parse_space, space_from_dict
 
 MINIMAL = """
 [search]
@@ -93,11 +93,68 @@ def test_sample_has_only_the_parameters_in_scope() -> None:
     assert seen == {"pool", "cnn"}
 
 
+def test_small_data_gets_more_epochs_and_patience_in_proportion() -> None:
+    """An epoch of 1,600 documents is 25 steps of 64: 8 epochs would stop a model after 200
+    steps, before a learned layer has learned much. The budget is at least `min_steps`."""
+    quick = load_space("quick")
+    epochs, patience = quick.epochs(1_600)
+    assert epochs * -(-1_600 // quick.batch_size) >= quick.min_steps
+    assert patience / epochs == pytest.approx(quick.patience / quick.max_epochs, rel=0.15)
+    assert quick.epochs(1_000_000) == (quick.max_epochs, quick.patience)  # large data: as written
+    plain = parse_space(MINIMAL, "mini.toml")
+    assert plain.min_steps == 0 and plain.epochs(10) == (3, 1)
+
+
+@pytest.mark.parametrize("name", BUILTIN_SPACES)
+def test_every_builtin_space_starts_from_kim_and_swem(name: str) -> None:
+    space = load_space(name)
+    kim = space.first_config("learned", 0)
+    assert kim is not None and kim["encoder"] == "cnn"
+    assert (kim["learning_rate"], kim["dropout"]) == (1e-3, 0.5)
+    assert (kim["cnn.filters"], kim["cnn.kernel_sizes"]) == (100, "3,4,5")
+    swem = space.first_config("frozen", 1)
+    assert swem is not None and swem["encoder"] == "pool" and swem["pool.pooling"] == "mean-max"
+    assert "learned.embedding_dim" not in swem  # only the parameters in the strategy's scope
+    assert space.first_config("frozen", 2) is None
+    assert space.first_name(0) == "Kim (2014) CNN" and space.first_name(2) is None
+
+
+def test_a_first_trial_is_sampled_with_its_values_fixed() -> None:
+    space = load_space("quick")
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    study.enqueue_trial(space.first_config("learned", 0))
+    config = space.sample(study.ask(), "learned")
+    assert config == {
+        "encoder": "cnn",
+        "learning_rate": 1e-3,
+        "dropout": 0.5,
+        "filters": 100,
+        "kernel_sizes": "3,4,5",
+        "embedding_dim": 100,
+    }
+
+
+@pytest.mark.parametrize(
+    ("first", "message"),
+    [
+        ('encoder = "rnn"', "encoder 'rnn' is not searched"),
+        ('encoder = "cnn"\nfilters = 64', "filters = 64 is outside the space's range"),
+        ('encoder = "cnn"\nunits = 64', "'units' is not a parameter of this space"),
+    ],
+)
+def test_a_first_trial_outside_the_space_is_refused(first: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_space(MINIMAL + "\n[[first]]\n" + first + "\n", "mini.toml")
+
+
 def test_round_trips_through_a_dict() -> None:
     space = parse_space(MINIMAL, "mini.toml")
     data = space.to_dict()
     assert data["strategy"]["learned"]["embedding_dim"] == {"low": 8, "high": 32, "log": False}
     assert data["search"]["strategies"] == ["learned", "frozen"]
+    for name in BUILTIN_SPACES:  # what a worker reads back from the run's plan
+        space = load_space(name)
+        assert space_from_dict(space.to_dict(), space.name) == space
 
 
 @pytest.mark.parametrize(

@@ -110,6 +110,8 @@ def test_two_workers_and_the_run_share_one_study_and_run_every_slot_once(
         str(space),
         "--trials",
         str(TRIALS),
+        "--more-seeds",
+        "0",
         "--seeds",
         "1",
         "--no-yardsticks",

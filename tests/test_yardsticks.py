@@ -93,6 +93,8 @@ def test_report_names_the_yardstick_when_it_beats_the_winner_on_mr(
             str(shared_data / "datasets/mr/rt-polarity.all"),
             "--space",
             str(space),
+            "--more-seeds",
+            "0",
             "--seeds",
             "2",
             "--no-learning-curve",

@@ -13,7 +13,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from recommender.profile import DatasetProfile
-from recommender.report.files import describe, headline, neighbours_line, search_line
+from recommender.report.files import (
+    accuracy_words,
+    describe,
+    headline,
+    neighbours_line,
+    search_line,
+)
 
 
 def render_profile(console: Console, profile: DatasetProfile) -> None:
@@ -130,7 +136,7 @@ def render_summary(console: Console, report: dict[str, Any]) -> None:
     decision = report["recommendation"]
     table = Table(
         title=f"Test accuracy ({report['splits']['test']:,} held-out documents, "
-        f"{report['config']['seeds']} seed(s) each)",
+        f"{max(len(e['runs']) for e in report['evidence'])} repetition(s) at most)",
         title_justify="left",
     )
     for name, justify in [
@@ -189,10 +195,7 @@ def render_summary(console: Console, report: dict[str, Any]) -> None:
         console.print(f"  data size: {sentence}.")
     run_dir = report["config"]["out"]
     model = report["model"]
-    console.print(
-        f"  model: {run_dir}/{model['path']} (raw strings in; test accuracy "
-        f"{model['test_accuracy'] * 100:.1f}%)"
-    )
+    console.print(f"  model: {run_dir}/{model['path']} (raw strings in; {accuracy_words(model)})")
     console.print(f"  report: {run_dir}/report.html (also report.md, report.json: the rule, costs)")
 
 
@@ -251,7 +254,15 @@ class ProgressEvents:
             score = f"{record.value * 100:.1f}" if record.value is not None else "-"
             self._advance(f"{record.candidate} #{record.number} {record.state} {score}")
         elif kind == "evidence":
-            self._start("Evidence: finalists x seeds on the test split", payload["total"])
+            self._start("Evidence: finalists x repetitions on the test split", payload["total"])
+        elif kind == "more_evidence":
+            self._stop()
+            names = ", ".join(payload["candidates"])
+            self.console.print(
+                f"The evidence cannot yet tell {names} apart: up to {payload['total']} "
+                "repetitions each"
+            )
+            self._start("More evidence", None)
         elif kind == "seed_run":
             run = payload["run"]
             self._advance(f"{payload['candidate']} seed {run.seed}: {run.accuracy * 100:.1f}")

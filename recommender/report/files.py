@@ -8,6 +8,16 @@ from typing import Any
 from recommender.files import write_json, write_text
 
 
+def accuracy_words(model: dict[str, Any]) -> str:
+    """How well the exported model (report.json's "model") does, as reports and cards say it."""
+    if model.get("test_accuracy") is not None:
+        return f"test accuracy {model['test_accuracy'] * 100:.1f}% from raw strings"
+    return (
+        f"expected accuracy {model['expected_accuracy'] * 100:.1f}% (the evidence's mean; it "
+        "trained on every labelled document, so none is left to score it)"
+    )
+
+
 def describe(candidate: str, config: dict[str, Any]) -> str:
     """'fine-tuned glove-6b-50d + cnn' from a candidate key and its configuration."""
     strategy, _, vectors = candidate.partition(":")
@@ -25,6 +35,28 @@ def headline(report: dict[str, Any]) -> str:
         other = evidence[decision["runner_up"]]
         text += f" vs {describe(other['candidate'], other['config'])}: {_score(other)}"
     return f"{text} ({decision['verdict']})"
+
+
+RELATION_WORDS = {
+    "clear": "a clear win",
+    "equivalent": "equivalent",
+    "undecided": "cannot tell them apart",
+}
+
+
+def first_trial_lines(report: dict[str, Any]) -> list[str]:
+    """What the search gained over its known-good first trials, one sentence per option."""
+    lines = []
+    for candidate, entry in (report.get("first_trials") or {}).items():
+        if entry.get("gain_points") is None:
+            continue
+        best_first = max(entry["first"], key=lambda f: f["value"])
+        lines.append(
+            f"- {candidate}: the best trial scored {entry['best'] * 100:.1f}% on validation, "
+            f"{entry['gain_points']:+.1f} points over the best known-good first trial "
+            f"({best_first['name']}, {best_first['value'] * 100:.1f}%)."
+        )
+    return ["", *lines] if lines else []
 
 
 def search_line(report: dict[str, Any]) -> str:
@@ -56,9 +88,9 @@ def markdown(report: dict[str, Any]) -> str:
         *[f"{sentence}\n" for sentence in report.get("explanation", [])],
         "## Test accuracy per option",
         "",
-        f"Test split of {report['splits']['test']} documents, never seen by the search; each "
-        f"option's best configuration retrained with {report['config']['seeds']} seed(s). "
-        f"{search_line(report)}.",
+        f"Test split of {report['splits']['test']} documents, never seen by the search. "
+        f"{report.get('evidence_method', '')} {search_line(report)}.",
+        *first_trial_lines(report),
         "",
         "| option | accuracy % (mean +/- sd) | 95% CI | macro-F1 % | train s | trainable params |"
         " model KB |",
@@ -98,14 +130,15 @@ def markdown(report: dict[str, Any]) -> str:
             "",
             "## Paired comparisons (best scorer minus other, points)",
             "",
-            "| other | lead | 95% CI | p | clear? |",
+            "| other | lead | 95% CI | p | the evidence says |",
             "|---|---|---|---|---|",
         ]
         for comparison in decision["comparisons"]:
+            relation = comparison.get("relation", "clear" if comparison["clear"] else "tied")
             lines.append(
                 f"| {comparison['other']} | {comparison['difference']:+.2f} | "
                 f"{comparison['ci_low']:+.2f} to {comparison['ci_high']:+.2f} | "
-                f"{comparison['p_value']:.3f} | {'yes' if comparison['clear'] else 'no'} |"
+                f"{comparison['p_value']:.3f} | {RELATION_WORDS.get(relation, relation)} |"
             )
     lines += domain_markdown(report)
     lines += ["", "## Rule", "", decision["rule"], "", "## Data", ""]
@@ -126,8 +159,7 @@ def markdown(report: dict[str, Any]) -> str:
         "## Exported model",
         "",
         f"`{model['path']}` ({model['candidate']}, retrained on {model['trained_on']} for "
-        f"{model['epochs']} epochs) takes raw strings; test accuracy "
-        f"{model['test_accuracy'] * 100:.1f}%.",
+        f"{model['epochs']} epochs) takes raw strings; {accuracy_words(model)}.",
         "",
         "## Reproduce",
         "",

@@ -13,7 +13,14 @@ import re
 from html import escape
 from typing import Any
 
-from recommender.report.files import describe, headline, neighbours_line, search_line
+from recommender.report.files import (
+    RELATION_WORDS,
+    accuracy_words,
+    describe,
+    headline,
+    neighbours_line,
+    search_line,
+)
 
 _NUMBER = re.compile(r"^[+\-]?[\d.,]+( |%|$)")
 STYLE = """
@@ -179,7 +186,9 @@ def _comparison(report: dict[str, Any]) -> list[str]:
     axis.set_yticklabels(
         [describe(e["candidate"], e["config"]) for e in reversed(evidence)], fontsize=8
     )
-    axis.set_xlabel("test accuracy % (mean over seeds, 95% interval; grey dots: single seeds)")
+    axis.set_xlabel(
+        "test accuracy % (mean over repetitions, 95% interval; grey dots: single repetitions)"
+    )
     axis.set_ylim(-0.7, len(evidence) - 0.2)
     rows = []
     for entry in evidence + report.get("yardsticks", []):
@@ -199,8 +208,9 @@ def _comparison(report: dict[str, Any]) -> list[str]:
         )
     parts = [
         "<h2>Strategies compared on the held-out test split</h2>",
-        f"<p>{report['splits']['test']:,} test documents, never seen by the search. Yardsticks "
-        "(dashed) are fitted on the same training documents.</p>",
+        f"<p>{report['splits']['test']:,} test documents, never seen by the search. "
+        f"{escape(report.get('evidence_method', ''))} Yardsticks (dashed) are fitted on the "
+        "first repetition's training documents.</p>",
         _png(figure),
         _table(
             [
@@ -209,7 +219,7 @@ def _comparison(report: dict[str, Any]) -> list[str]:
                 "95% CI",
                 "macro-F1 %",
                 "macro-F1 95% CI",
-                "seeds",
+                "repetitions",
             ],
             rows,
         ),
@@ -218,18 +228,18 @@ def _comparison(report: dict[str, Any]) -> list[str]:
     if comparisons:
         parts.append(
             "<p>Paired bootstrap of the best scorer against each other option (test "
-            "documents resampled jointly, each option's seeds independently):</p>"
+            "documents and repetitions resampled jointly for both):</p>"
         )
         parts.append(
             _table(
-                ["other option", "lead (points)", "95% CI", "p", "clear win?"],
+                ["other option", "lead (points)", "95% CI", "p", "the evidence says"],
                 [
                     [
                         c["other"],
                         f"{c['difference']:+.2f}",
                         f"{c['ci_low']:+.2f} to {c['ci_high']:+.2f}",
                         f"{c['p_value']:.3f}",
-                        "yes" if c["clear"] else "no",
+                        RELATION_WORDS.get(c.get("relation", ""), "yes" if c["clear"] else "no"),
                     ]
                     for c in comparisons
                 ],
@@ -385,8 +395,8 @@ def _reproduce(report: dict[str, Any]) -> list[str]:
     return [
         "<h2>Exported model</h2>",
         f"<p><code>{escape(model['path'])}</code> ({escape(model['candidate'])}, retrained on "
-        f"{escape(model['trained_on'])} for {model['epochs']} epochs) takes raw strings; its test "
-        f"accuracy is {model['test_accuracy'] * 100:.1f}%.</p>",
+        f"{escape(model['trained_on'])} for {model['epochs']} epochs) takes raw strings; "
+        f"{escape(accuracy_words(model))}.</p>",
         "<h2>Reproduce</h2>",
         f"<p><code>{escape(report['command'])}</code></p>",
         f"<p class='muted'>{escape(versions)}; Keras backend {escape(report['backend'])}; "

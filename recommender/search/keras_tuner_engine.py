@@ -123,9 +123,10 @@ class KerasTunerEngine:
             "seed": trial_seed(seed, candidate.key, 0),
             "max_consecutive_failed_trials": budget.trials + 1,  # FailureStreak decides
         }
+        max_epochs, patience = space.epochs(len(prepared.y["train"]))
         if self.algorithm == "hyperband":
             oracle = _oracle_class(keras_tuner.oracles.HyperbandOracle)(
-                max_epochs=space.max_epochs, hyperband_iterations=None, **common
+                max_epochs=max_epochs, hyperband_iterations=None, **common
             )
         else:
             oracle = _oracle_class(keras_tuner.oracles.BayesianOptimizationOracle)(
@@ -134,6 +135,9 @@ class KerasTunerEngine:
 
         def fit(trial: Any) -> dict[str, float]:
             hp = trial.hyperparameters
+            fixed = space.first_config(candidate.strategy, int(trial.trial_id))
+            if fixed and "tuner/trial_id" not in hp.values:  # not a Hyperband continuation
+                hp.values.update(fixed)  # a known-good first trial, recorded as its values
             config = space.sample(HyperParametersSuggester(hp), candidate.strategy)
             with ctrl_c.at_once():
                 outcome = fit_candidate(
@@ -141,8 +145,8 @@ class KerasTunerEngine:
                     config,
                     prepared,
                     seed=seed + int(trial.trial_id),
-                    max_epochs=int(hp.values.get("tuner/epochs", space.max_epochs)),
-                    patience=space.patience,
+                    max_epochs=int(hp.values.get("tuner/epochs", max_epochs)),
+                    patience=patience,
                     batch_size=space.batch_size,
                 )
             return {

@@ -138,8 +138,9 @@ class _Search:
         self.optuna = _optuna()
         self.storage_url = storage_url
         self.storage = _storage(self.optuna, storage_url)
+        self.max_epochs, self.patience = space.epochs(len(prepared.y["train"]))
         self.studies = {
-            c.key: _open_study(self.optuna, self.storage, storage_url, c.key, space.max_epochs)
+            c.key: _open_study(self.optuna, self.storage, storage_url, c.key, self.max_epochs)
             for c in candidates
         }
         self.control = _open_study(self.optuna, self.storage, storage_url, CONTROL_STUDY)
@@ -211,8 +212,14 @@ class _Search:
 
     def _open_round(self, number: int) -> None:
         for candidate in self.candidates:
-            self.studies[candidate.key].enqueue_trial({}, user_attrs={"slot": number})
+            self._enqueue(candidate, number)
         self.control.set_user_attr("rounds", number + 1)
+
+    def _enqueue(self, candidate: Candidate, slot: int) -> None:
+        """A waiting trial for `slot`; the space's known-good first trials come with their
+        values fixed, so the sampler draws only what they leave out."""
+        fixed = self.space.first_config(candidate.strategy, slot) or {}
+        self.studies[candidate.key].enqueue_trial(fixed, user_attrs={"slot": slot})
 
     def _slot_states(self) -> dict[str, dict[int, str]]:
         """Per candidate, each slot's state: waiting, running or done (a slot whose trial was
@@ -230,10 +237,10 @@ class _Search:
                     )
             self.optuna.storages.fail_stale_trials(study)
         states = self._slot_states()
-        for key, study in self.studies.items():
+        for candidate in self.candidates:
             for number in range(self._opened()):
-                if number not in states[key]:
-                    study.enqueue_trial({}, user_attrs={"slot": number})
+                if number not in states[candidate.key]:
+                    self._enqueue(candidate, number)
 
     def _finished(self) -> set[tuple[str, int]]:
         return {
@@ -331,8 +338,8 @@ class _Search:
                 config,
                 self.prepared,
                 seed=self.seed + slot,
-                max_epochs=self.space.max_epochs,
-                patience=self.space.patience,
+                max_epochs=self.max_epochs,
+                patience=self.patience,
                 batch_size=self.space.batch_size,
                 on_epoch=report,
             )

@@ -42,3 +42,23 @@ def search_progress(trials: Sequence[dict[str, Any]]) -> dict[str, dict[str, lis
         }
         for candidate, values in scores.items()
     }
+
+
+def against_first(
+    trials: Sequence[dict[str, Any]], first_names: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Per candidate, its known-good first trials (slots 0.. of `first_names`) and how far the
+    best trial of the search got beyond the best of them, in validation accuracy points."""
+    found: dict[str, dict[str, Any]] = {}
+    for trial in trials:
+        if trial["value"] is None or trial["state"] != "complete":
+            continue
+        entry = found.setdefault(trial["candidate"], {"first": [], "best": trial["value"]})
+        entry["best"] = max(entry["best"], trial["value"])
+        slot = trial.get("slot")
+        if slot is not None and slot < len(first_names):
+            entry["first"].append({"name": first_names[slot], "value": trial["value"]})
+    for entry in found.values():
+        top = max((f["value"] for f in entry["first"]), default=None)
+        entry["gain_points"] = None if top is None else round((entry["best"] - top) * 100, 2)
+    return found

@@ -28,7 +28,7 @@ from recommender.files import TEMPORARY_SUFFIX, read_json, write_json
 from recommender.models import Candidate
 from recommender.prepare import Prepared
 from recommender.search.engine import OnTrial
-from recommender.space import Param, SearchSpace
+from recommender.space import SearchSpace, space_from_dict
 from recommender.text import Vocabulary
 
 PLAN_FILE = "search_plan.json"
@@ -203,36 +203,6 @@ def _cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
-
-
-def space_from_dict(data: dict[str, Any]) -> SearchSpace:
-    """A space from `SearchSpace.to_dict()` (validated when the run read its TOML file)."""
-    search = data["search"]
-    return SearchSpace(
-        name="plan",
-        trials_per_strategy=search["trials_per_strategy"],
-        max_epochs=search["max_epochs"],
-        patience=search["patience"],
-        batch_size=search["batch_size"],
-        strategies=tuple(search["strategies"]),
-        encoders=tuple(search["encoders"]),
-        common=_params(data["common"]),
-        encoder_params={name: _params(table) for name, table in data["encoder"].items()},
-        strategy_params={name: _params(table) for name, table in data["strategy"].items()},
-    )
-
-
-def _params(table: dict[str, dict[str, Any]]) -> tuple[Param, ...]:
-    params = []
-    for name, spec in table.items():
-        if "choices" in spec:
-            params.append(Param(name, "choice", choices=tuple(spec["choices"])))
-        else:
-            whole = isinstance(spec["low"], int) and isinstance(spec["high"], int)
-            params.append(
-                Param(name, "int" if whole else "float", spec["low"], spec["high"], spec["log"])
-            )
-    return tuple(params)
 
 
 def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:

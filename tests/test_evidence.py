@@ -1,0 +1,136 @@
+"""Evidence that can decide: repetitions on fresh draws of the training documents, more of them
+while the options cannot be told apart, and training budgets that fit small data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recommender import evidence as evidence_module
+from recommender.data import Splits, split
+from recommender.evidence import Cost, SeedRun, gather_until_decided, redraw
+from recommender.models import Candidate
+from recommender.search.engine import TrialRecord
+from recommender.search.trial import fit_candidate
+from recommender.space import load_space
+from tests.helpers import tiny_prepared
+
+LABELS = np.array(["a"] * 60 + ["b"] * 30, dtype=object)
+
+
+def test_a_redraw_keeps_the_test_split_and_the_proportions() -> None:
+    splits = split(LABELS.tolist(), seed=0)
+    again = redraw(splits, LABELS, 1, seed=0)
+    assert np.array_equal(again.test, splits.test)
+    assert len(again.validation) == len(splits.validation)
+    assert not np.array_equal(again.train, splits.train)  # a new training sample
+    assert sorted([*again.train, *again.validation]) == sorted([*splits.train, *splits.validation])
+    for part in (again.train, again.validation):  # stratified
+        share = np.mean(LABELS[part] == "a")
+        assert share == pytest.approx(2 / 3, abs=0.1)
+    assert redraw(splits, LABELS, 0, seed=0) is splits  # repetition 0 is the searched split
+    assert np.array_equal(redraw(splits, LABELS, 2, seed=0).test, splits.test)
+    assert not np.array_equal(redraw(splits, LABELS, 2, seed=0).train, again.train)
+
+
+def test_a_validation_split_the_user_gave_is_never_redrawn() -> None:
+    splits = split(LABELS.tolist(), seed=0)
+    given = Splits(splits.train, splits.validation, splits.test, fixed=("validation", "test"))
+    assert redraw(given, LABELS, 3, seed=0) is given
+
+
+def test_more_repetitions_only_while_the_evidence_cannot_decide(monkeypatch, tmp_path) -> None:
+    """A wide tie triggers more evidence, for the undecided options only, in batches, up to the
+    limit; repetitions are trained on their own draws (prepared_for(r))."""
+    trained: list[tuple[str, int]] = []
+    drawn: list[int] = []
+
+    def fake_seed_run(candidate, config, prepared, space, seed):
+        trained.append((candidate.key, seed))
+        return SeedRun(seed, 0.5, 0.5, 1, 1.0, (0, 1)), None
+
+    monkeypatch.setattr(evidence_module, "seed_run", fake_seed_run)
+    monkeypatch.setattr(evidence_module, "_measure_cost", lambda *a: Cost(1, 0, 1, 1.0, False))
+    finalists = {
+        key: TrialRecord(key, 0, "complete", 0.5, {"encoder": "pool"}, 1, 1.0)
+        for key in ("learned", "frozen:v", "fine-tuned:v")
+    }
+    asked: list[int] = []
+
+    def undecided(evidence):
+        asked.append(len(evidence[0].runs))
+        return ("learned", "fine-tuned:v") if len(evidence[0].runs) < 6 else ()
+
+    def prepared_for(repetition: int):
+        drawn.append(repetition)
+        return None
+
+    evidence = gather_until_decided(
+        finalists,
+        prepared_for,
+        load_space("quick"),
+        repetitions=3,
+        more=6,
+        seed=10,
+        cache_dir=tmp_path / "evidence",
+        undecided=undecided,
+    )
+    runs = {e.candidate: [r.seed for r in e.runs] for e in evidence}
+    assert runs == {
+        "learned": [10, 11, 12, 13, 14, 15],
+        "frozen:v": [10, 11, 12],  # decided early: no more runs spent on it
+        "fine-tuned:v": [10, 11, 12, 13, 14, 15],
+    }
+    assert asked == [3, 6] and sorted(set(drawn)) == [0, 1, 2, 3, 4, 5]
+    assert len(trained) == 12
+
+    # the same limit with an option that stays undecided: 3 + 6 repetitions, never more
+    trained.clear()
+    evidence = gather_until_decided(
+        finalists,
+        prepared_for,
+        load_space("quick"),
+        repetitions=3,
+        more=6,
+        seed=10,
+        cache_dir=tmp_path / "other",
+        undecided=lambda evidence: ("learned", "frozen:v"),
+    )
+    assert [len(e.runs) for e in evidence] == [9, 9, 3]
+
+
+@pytest.mark.slow
+def test_a_learned_layer_on_small_data_needs_more_steps_than_eight_epochs_give() -> None:
+    """About 330 training documents are 6 steps an epoch: the quick space's 8 epochs leave a
+    learned layer near the majority rate; its step budget lets it learn."""
+    prepared = tiny_prepared()
+    space = load_space("quick")
+    train_documents = len(prepared.y["train"])
+    epochs, patience = space.epochs(train_documents)
+    assert epochs > 3 * space.max_epochs
+    config = {
+        "encoder": "pool",
+        "pooling": "mean-max",
+        "hidden_units": 0,
+        "learning_rate": 1e-3,
+        "dropout": 0.5,
+        "embedding_dim": 100,
+    }
+
+    def accuracy(max_epochs: int, patience: int) -> float:
+        outcome = fit_candidate(
+            Candidate("learned"),
+            config,
+            prepared,
+            seed=0,
+            max_epochs=max_epochs,
+            patience=patience,
+            batch_size=space.batch_size,
+        )
+        return float(outcome.val_accuracy)
+
+    majority = np.bincount(prepared.y["validation"]).max() / len(prepared.y["validation"])
+    short = accuracy(space.max_epochs, space.patience)
+    budgeted = accuracy(epochs, patience)
+    assert short <= majority + 0.02
+    assert budgeted >= short + 0.05
