@@ -7,29 +7,18 @@ Progress is announced through an optional `events(kind, payload)` callback; noth
 from __future__ import annotations
 
 import json
-import os
-import platform
-import sys
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, replace
-from importlib import metadata
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from recommender import __version__
 from recommender.config import RunConfig, lock_run, open_run
 from recommender.data import Dataset, Splits, load_dataset, load_splits
-from recommender.decide import (
-    Recommendation,
-    YardstickVerdict,
-    compare_yardstick,
-    decide,
-    explain,
-)
+from recommender.decide import Recommendation, decide, domain_verdict, explain
 from recommender.errors import ConfigError, DataError, UserError
 from recommender.evidence import (
     REDRAW_REGIMES,
@@ -45,13 +34,11 @@ from recommender.models import Candidate, candidates_for
 from recommender.prepare import Prepared
 from recommender.pretrain import Corpus, Settings, domain_vectors, run_corpus
 from recommender.profile import DatasetProfile, profile_dataset
-from recommender.search.progress import against_first, search_progress
 from recommender.space import SearchSpace
 from recommender.text import tokenize_all
 from recommender.vectors import Vectors, load_vectors
 
 Events = Callable[[str, dict[str, Any]], None]
-REPORT_SCHEMA_VERSION = 1
 
 
 def _quiet(kind: str, payload: dict[str, Any]) -> None:
@@ -158,7 +145,9 @@ def _recommend(
     config: RunConfig, events: Events, export_vocab: int, jobs: int, run_lock: ExitStack
 ) -> RunResult:
     from recommender.export import write_model_card
+    from recommender.learning_curve import FRACTIONS, curve_report, wants_curve
     from recommender.prepare import prepare
+    from recommender.report.assemble import build_report, splits_sizes
     from recommender.report.files import write_reports
     from recommender.search.engine import (
         OUTCOME_FILE,
@@ -170,6 +159,7 @@ def _recommend(
     )
     from recommender.search.workers import local_workers
     from recommender.space import load_space
+    from recommender.yardsticks import yardsticks_against
 
     check_jobs(jobs, config.engine)
     started = time.perf_counter()
@@ -262,16 +252,39 @@ def _recommend(
         on_more=lambda keys, total: events("more_evidence", {"candidates": keys, "total": total}),
     )
     recommendation = decide(evidence, truth, min_effect=config.min_effect, seed=config.seed)
+    chosen = next(e for e in evidence if e.candidate == recommendation.recommended)
+    yardsticks = []
     if config.yardsticks:
         events("yardsticks", {})
-    yardsticks = measure_yardsticks(config, inputs, splits, prepared, evidence, recommendation)
-    curve = measure_curve(
-        config, space, inputs, splits, evidence, recommendation, data_profile, seeds, events
-    )
-    chosen_runs = next(e for e in evidence if e.candidate == recommendation.recommended).runs
+        yardsticks = yardsticks_against(
+            inputs.dataset.texts,
+            splits,
+            prepared,
+            chosen,
+            min_effect=config.min_effect,
+            seed=config.seed,
+        )
+    curve = None
+    if wants_curve(config.learning_curve, data_profile.regime):
+        events("learning_curve", {"total": len(FRACTIONS) * len(evidence)})
+        curve = curve_report(
+            evidence,
+            recommendation.recommended,
+            inputs.dataset.texts,
+            inputs.tokens,
+            labels,
+            splits,
+            inputs.vectors,
+            space,
+            seeds=seeds,
+            max_vocabulary=config.max_vocabulary,
+            max_length=config.max_length,
+            cache_dir=run_dir / "learning_curve",
+            with_yardstick=config.yardsticks,
+            on_point=lambda point: events("curve_point", {"point": point}),
+        )
 
     events("export", {"candidate": recommendation.recommended})
-    chosen = next(e for e in evidence if e.candidate == recommendation.recommended)
     model_summary = export_final_model(
         config, space, inputs, splits, chosen, run_dir / "model", export_vocab=export_vocab
     )
@@ -289,7 +302,7 @@ def _recommend(
         yardsticks=yardsticks,
         search=outcome.summary(),
         extra={
-            "per_class": per_class_results(prepared.y["test"], chosen_runs, prepared.classes),
+            "per_class": per_class_results(prepared.y["test"], chosen.runs, prepared.classes),
             "learning_curve": curve,
             "explanation": explain(recommendation, data_profile.to_dict()),
             "evidence_method": method_words(
@@ -584,279 +597,9 @@ def _with_domain_vectors(
     return replace(inputs, vectors=(*inputs.vectors, vectors)), summary
 
 
-def domain_verdict(
-    summary: dict[str, Any],
-    evidence: Sequence[CandidateEvidence],
-    truth: np.ndarray,
-    *,
-    min_effect: float,
-    seed: int,
-) -> dict[str, Any]:
-    """report.json's `domain_vectors`: did pretraining pay for its cost? The best option on the
-    domain vectors against the best without them (general vectors or learned), by the decision
-    rule's standard: a lead of `min_effect` points whose 95% paired bootstrap interval excludes
-    zero."""
-    from recommender.evidence import paired_difference
-
-    name = summary["name"]
-    domain = [e for e in evidence if name in e.candidate.partition(":")[2]]
-    others = [e for e in evidence if e not in domain]
-    general = [e for e in others if e.candidate != "learned"]
-    learned = [e for e in others if e.candidate == "learned"]
-    cost = (
-        f"{summary['seconds']:.0f} s of pretraining on {summary['workers']} core(s), "
-        f"{summary['words']:,} words x {summary['epochs']} passes"
-    )
-
-    def best(options: Sequence[CandidateEvidence]) -> dict[str, Any] | None:
-        top = max(options, key=lambda e: e.accuracy_mean, default=None)
-        return None if top is None else {"candidate": top.candidate, "accuracy": top.accuracy_mean}
-
-    result = {
-        **summary,
-        "best_domain": best(domain),
-        "best_general": best(general),
-        "learned": best(learned),
-        "comparison": None,
-    }
-    if not domain or not others:
-        missing = "option on the domain vectors" if not domain else "option without them"
-        verdict = "not compared"
-        sentence = f"Domain pretraining ({cost}) is not judged: no {missing} finished the search"
-        return {**result, "verdict": verdict, "sentence": sentence}
-    mine = max(domain, key=lambda e: e.accuracy_mean)
-    theirs = max(others, key=lambda e: e.accuracy_mean)
-    lead = paired_difference(mine, theirs, truth, seed=seed)
-    runner = max(
-        learned if theirs in general else general, key=lambda e: e.accuracy_mean, default=None
-    )
-    also = "" if runner is None else f"; then {runner.candidate} {runner.accuracy_mean * 100:.1f}%"
-    scores = (
-        f"{mine.candidate} {mine.accuracy_mean * 100:.1f}% vs {theirs.candidate} "
-        f"{theirs.accuracy_mean * 100:.1f}% (the best option without domain vectors{also}), "
-        f"{lead.difference:+.1f} points (95% CI [{lead.ci_low:+.1f}, {lead.ci_high:+.1f}])"
-    )
-    if lead.difference >= min_effect and lead.ci_low > 0:
-        verdict, sentence = "paid off", f"Domain pretraining paid off: {scores}, for {cost}"
-    elif -lead.difference >= min_effect and lead.ci_high < 0:
-        verdict, sentence = "worse", f"Domain pretraining did not pay off: {scores}; {cost} spent"
-    else:
-        verdict = "no clear gain"
-        sentence = f"Domain pretraining bought no clear gain: {scores}; {cost} spent"
-    return {**result, "verdict": verdict, "sentence": sentence, "comparison": asdict(lead)}
-
-
-def measure_yardsticks(
-    config: RunConfig,
-    inputs: Inputs,
-    splits: Splits,
-    prepared: Prepared,
-    evidence: Sequence[CandidateEvidence],
-    recommendation: Recommendation,
-) -> list[tuple[CandidateEvidence, YardstickVerdict]]:
-    """The yardsticks, fitted on train + validation (never test), each set against the
-    recommended option by the decision rule."""
-    from recommender.yardsticks import run_yardsticks
-
-    if not config.yardsticks:
-        return []
-    texts = inputs.dataset.texts
-    development = np.concatenate([splits.train, splits.validation])
-    results = run_yardsticks(
-        [texts[i] for i in development],
-        np.concatenate([prepared.y["train"], prepared.y["validation"]]),
-        [texts[i] for i in splits.test],
-        prepared.y["test"],
-        len(prepared.classes),
-        seed=config.seed,
-    )
-    chosen = next(e for e in evidence if e.candidate == recommendation.recommended)
-    return [
-        (
-            result,
-            compare_yardstick(
-                chosen, result, prepared.y["test"], min_effect=config.min_effect, seed=config.seed
-            ),
-        )
-        for result in results
-    ]
-
-
-def measure_curve(
-    config: RunConfig,
-    space: SearchSpace,
-    inputs: Inputs,
-    splits: Splits,
-    evidence: Sequence[CandidateEvidence],
-    recommendation: Recommendation,
-    data_profile: DatasetProfile,
-    seeds: Sequence[int],
-    events: Events,
-) -> dict[str, Any] | None:
-    """Learning curves of the finalists (and the TF-IDF yardstick): on by default for small and
-    medium data, where more labelled data is most likely to change the answer."""
-    from recommender.learning_curve import FRACTIONS, describe_curves, measure_learning_curve
-    from recommender.yardsticks import run_yardsticks
-
-    wanted = config.learning_curve
-    if wanted is None:
-        wanted = data_profile.regime in ("small", "medium")
-    if not wanted:
-        return None
-    texts = inputs.dataset.texts
-    classes = sorted(set(inputs.dataset.labels))
-    label_ids = np.array([classes.index(label) for label in inputs.dataset.labels])
-
-    def tfidf_accuracy(train_rows: np.ndarray) -> float:
-        rows = np.concatenate([train_rows, splits.validation])  # as the yardstick itself is fitted
-        tfidf = run_yardsticks(
-            [texts[i] for i in rows],
-            label_ids[rows],
-            [texts[i] for i in splits.test],
-            label_ids[splits.test],
-            len(classes),
-            seed=config.seed,
-        )[0]
-        return tfidf.accuracy_mean
-
-    events("learning_curve", {"total": len(FRACTIONS) * len(evidence)})
-    points = measure_learning_curve(
-        evidence,
-        inputs.tokens,
-        inputs.dataset.labels,
-        splits,
-        inputs.vectors,
-        space,
-        seeds=seeds[:2],
-        max_vocabulary=config.max_vocabulary,
-        max_length=config.max_length,
-        cache_dir=config.run_dir / "learning_curve",
-        yardstick=tfidf_accuracy if config.yardsticks else None,
-        on_point=lambda point: events("curve_point", {"point": point}),
-    )
-    return {
-        "fractions": [*FRACTIONS, 1.0],
-        "seeds": list(seeds[:2]),
-        "method": "nested stratified subsets of the training split; vocabulary and matrices "
-        "rebuilt per subset; early stopping on the full validation split; the 100% point is the "
-        "evidence itself (all seeds)",
-        "points": [{**asdict(p), "accuracy": p.accuracy} for p in points],
-        "sentences": describe_curves(points, recommendation.recommended),
-    }
-
-
-def splits_sizes(splits: Any) -> dict[str, int]:
-    return {name: len(getattr(splits, name)) for name in ("train", "validation", "test")}
-
-
-def build_report(
-    config: RunConfig,
-    space: dict[str, Any],
-    data_profile: DatasetProfile,
-    split_sizes: dict[str, int],
-    sequence_length: int,
-    vocabulary_size: int,
-    records: Sequence[Any],
-    evidence: Sequence[CandidateEvidence],
-    recommendation: Recommendation,
-    model: dict[str, Any],
-    *,
-    yardsticks: Sequence[tuple[CandidateEvidence, YardstickVerdict]] = (),
-    search: dict[str, Any] | None = None,
-    extra: dict[str, Any] | None = None,
-    seconds: float,
-) -> dict[str, Any]:
-    """The content of report.json: every figure behind the verdict, and how to reproduce it."""
-    import keras
-
-    return {
-        "schema_version": REPORT_SCHEMA_VERSION,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "seconds": round(seconds, 1),
-        "command": _command(config, model["vocabulary_extension"]["limit"]),
-        "versions": _versions(),
-        "backend": keras.backend.backend(),
-        "config": config.to_dict(),
-        "splits": split_sizes,
-        "sequence_length": sequence_length,
-        "vocabulary_size": vocabulary_size,
-        "profile": data_profile.to_dict(),
-        "search": {
-            "engine": config.engine,
-            "time_budget_seconds": config.time_budget,
-            **(search or {}),
-            "space": space,
-            "trials": [r.to_dict() for r in records],
-        },
-        "evidence": [e.to_dict() for e in evidence],
-        "recommendation": recommendation.to_dict(),
-        "yardsticks": [
-            {**result.to_dict(), "comparison": verdict.to_dict()} for result, verdict in yardsticks
-        ],
-        "search_progress": search_progress([r.to_dict() for r in records]),
-        "first_trials": against_first(
-            [r.to_dict() for r in records], [str(f.get("name", "")) for f in space.get("first", [])]
-        ),
-        **(extra or {}),
-        "model": model,
-    }
-
-
-def _command(config: RunConfig, export_vocab: int = DEFAULT_EXTENSION) -> str:
-    parts = ["embrec recommend", config.data]
-    if config.validation:
-        parts += ["--validation", config.validation]
-    if config.test:
-        parts += ["--test", config.test]
-    for name in config.vectors:
-        parts += ["--vectors", name]
-    if config.unlabeled:
-        parts += ["--unlabeled", config.unlabeled]
-    if config.text_column:
-        parts += ["--text-column", config.text_column]
-    if config.label_column:
-        parts += ["--label-column", config.label_column]
-    parts += ["--space", config.space, "--seeds", str(config.seeds), "--seed", str(config.seed)]
-    if config.more_seeds != RunConfig.more_seeds:
-        parts += ["--more-seeds", str(config.more_seeds)]
-    if config.final != RunConfig.final:
-        parts += ["--final", config.final]
-    if config.trials:
-        parts += ["--trials", str(config.trials)]
-    if config.engine != "optuna":
-        parts += ["--engine", config.engine]
-    if config.time_budget is not None:
-        parts += ["--time-budget", f"{config.time_budget:g}s"]
-    if config.storage is not None:
-        parts += ["--storage", config.storage]
-    parts += ["--min-effect", f"{config.min_effect:g}"]
-    if not config.yardsticks:
-        parts.append("--no-yardsticks")
-    if config.learning_curve is not None:
-        parts.append("--learning-curve" if config.learning_curve else "--no-learning-curve")
-    if export_vocab != DEFAULT_EXTENSION:
-        parts += ["--export-vocab", str(export_vocab)]
-    parts += ["--out", config.out]
-    return " ".join(parts)
-
-
-def _versions() -> dict[str, str]:
-    found = {"python": platform.python_version(), "embrec": __version__}
-    for package in ("keras", "tensorflow", "optuna", "numpy", "gensim"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            continue
-    found["platform"] = f"{sys.platform}-{platform.machine()}"
-    # TensorFlow's CPU kernels split work by thread count: the same seed on another number of
-    # cores can train a (CNN) model to different weights, so the count is part of the recipe.
-    usable = getattr(os, "sched_getaffinity", None)
-    found["cpus"] = str(len(usable(0)) if usable else os.cpu_count())
-    return found
-
-
 def rerender(run_dir: str | Path) -> dict[str, Any]:
     """Rewrite report.md and report.html from a finished run's report.json (no training)."""
+    from recommender.report.assemble import REPORT_SCHEMA_VERSION
     from recommender.report.files import write_reports
 
     path = Path(run_dir) / "report.json"

@@ -270,6 +270,66 @@ def _yardstick_cost(yardstick: CandidateEvidence, recommended: CandidateEvidence
     )
 
 
+def domain_verdict(
+    summary: dict[str, Any],
+    evidence: Sequence[CandidateEvidence],
+    truth: np.ndarray,
+    *,
+    min_effect: float,
+    seed: int,
+) -> dict[str, Any]:
+    """report.json's `domain_vectors`: did pretraining pay for its cost? The best option on the
+    domain vectors against the best without them (general vectors or learned), by the decision
+    rule's standard: a lead of `min_effect` points whose 95% paired bootstrap interval excludes
+    zero."""
+    name = summary["name"]
+    domain = [e for e in evidence if name in e.candidate.partition(":")[2]]
+    others = [e for e in evidence if e not in domain]
+    general = [e for e in others if e.candidate != "learned"]
+    learned = [e for e in others if e.candidate == "learned"]
+    cost = (
+        f"{summary['seconds']:.0f} s of pretraining on {summary['workers']} core(s), "
+        f"{summary['words']:,} words x {summary['epochs']} passes"
+    )
+
+    def best(options: Sequence[CandidateEvidence]) -> dict[str, Any] | None:
+        top = max(options, key=lambda e: e.accuracy_mean, default=None)
+        return None if top is None else {"candidate": top.candidate, "accuracy": top.accuracy_mean}
+
+    result = {
+        **summary,
+        "best_domain": best(domain),
+        "best_general": best(general),
+        "learned": best(learned),
+        "comparison": None,
+    }
+    if not domain or not others:
+        missing = "option on the domain vectors" if not domain else "option without them"
+        verdict = "not compared"
+        sentence = f"Domain pretraining ({cost}) is not judged: no {missing} finished the search"
+        return {**result, "verdict": verdict, "sentence": sentence}
+    mine = max(domain, key=lambda e: e.accuracy_mean)
+    theirs = max(others, key=lambda e: e.accuracy_mean)
+    lead = paired_difference(mine, theirs, truth, seed=seed)
+    runner = max(
+        learned if theirs in general else general, key=lambda e: e.accuracy_mean, default=None
+    )
+    also = "" if runner is None else f"; then {runner.candidate} {runner.accuracy_mean * 100:.1f}%"
+    scores = (
+        f"{mine.candidate} {mine.accuracy_mean * 100:.1f}% vs {theirs.candidate} "
+        f"{theirs.accuracy_mean * 100:.1f}% (the best option without domain vectors{also}), "
+        f"{lead.difference:+.1f} points (95% CI [{lead.ci_low:+.1f}, {lead.ci_high:+.1f}])"
+    )
+    if lead.difference >= min_effect and lead.ci_low > 0:
+        verdict, sentence = "paid off", f"Domain pretraining paid off: {scores}, for {cost}"
+    elif -lead.difference >= min_effect and lead.ci_high < 0:
+        verdict, sentence = "worse", f"Domain pretraining did not pay off: {scores}; {cost} spent"
+    else:
+        verdict = "no clear gain"
+        sentence = f"Domain pretraining bought no clear gain: {scores}; {cost} spent"
+    return {**result, "verdict": verdict, "sentence": sentence, "comparison": asdict(lead)}
+
+
 # Reading aids for linking the verdict to the profile, stated in the report; not decision rules.
 HIGH_COVERAGE, LOW_COVERAGE = 0.95, 0.90  # share of running tokens with a vector
 WEAK_PROBE = 0.6  # averaged vectors keep under 60% of the bag of words' gain over the majority

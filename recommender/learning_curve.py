@@ -115,6 +115,73 @@ def measure_learning_curve(
     return points
 
 
+def wants_curve(setting: bool | None, regime: str) -> bool:
+    """`--learning-curve`, or by default on for small and medium data, where more labelled
+    data is most likely to change the answer."""
+    return regime in ("small", "medium") if setting is None else setting
+
+
+def curve_report(
+    evidence: Sequence[CandidateEvidence],
+    recommended: str,
+    texts: Sequence[str],
+    tokens: Sequence[Sequence[str]],
+    labels: Sequence[str],
+    splits: Splits,
+    vectors: Sequence[Vectors],
+    space: SearchSpace,
+    *,
+    seeds: Sequence[int],
+    max_vocabulary: int,
+    max_length: int,
+    cache_dir: Path,
+    with_yardstick: bool,
+    on_point: Callable[[CurvePoint], None] | None = None,
+) -> dict[str, Any]:
+    """report.json's `learning_curve`: the finalists (and the TF-IDF yardstick) on nested
+    subsets of the training split, with the sentences that matter."""
+    from recommender.yardsticks import run_yardsticks
+
+    classes = sorted(set(labels))
+    label_ids = np.array([classes.index(label) for label in labels])
+
+    def tfidf_accuracy(train_rows: np.ndarray) -> float:
+        rows = np.concatenate([train_rows, splits.validation])  # as the yardstick itself is fitted
+        tfidf = run_yardsticks(
+            [texts[i] for i in rows],
+            label_ids[rows],
+            [texts[i] for i in splits.test],
+            label_ids[splits.test],
+            len(classes),
+            seed=seeds[0],
+        )[0]
+        return tfidf.accuracy_mean
+
+    points = measure_learning_curve(
+        evidence,
+        tokens,
+        labels,
+        splits,
+        vectors,
+        space,
+        seeds=seeds[:2],
+        max_vocabulary=max_vocabulary,
+        max_length=max_length,
+        cache_dir=cache_dir,
+        yardstick=tfidf_accuracy if with_yardstick else None,
+        on_point=on_point,
+    )
+    return {
+        "fractions": [*FRACTIONS, 1.0],
+        "seeds": list(seeds[:2]),
+        "method": "nested stratified subsets of the training split; vocabulary and matrices "
+        "rebuilt per subset; early stopping on the full validation split; the 100% point is the "
+        "evidence itself (all repetitions)",
+        "points": [{**asdict(p), "accuracy": p.accuracy} for p in points],
+        "sentences": describe_curves(points, recommended),
+    }
+
+
 def _point_from_json(data: Any, config: dict[str, Any]) -> CurvePoint | None:
     """A point of this configuration saved by an earlier run; None when missing, damaged or of
     another configuration (it is measured again)."""

@@ -18,7 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from recommender.data import Splits
+from recommender.decide import YardstickVerdict, compare_yardstick
 from recommender.evidence import CandidateEvidence, Cost, SeedRun, macro_f1
+from recommender.prepare import Prepared
 from recommender.text import tokenize
 
 TFIDF = "yardstick:tfidf-logreg"
@@ -42,6 +45,35 @@ def run_yardsticks(
             train_texts, train_labels, test_texts, test_labels, num_classes, seed
         ),
         _majority(train_labels, test_texts, test_labels, num_classes, seed),
+    ]
+
+
+def yardsticks_against(
+    texts: Sequence[str],
+    splits: Splits,
+    prepared: Prepared,
+    chosen: CandidateEvidence,
+    *,
+    min_effect: float,
+    seed: int,
+) -> list[tuple[CandidateEvidence, YardstickVerdict]]:
+    """The yardsticks, fitted on train + validation (never test), each set against the
+    recommended option (`chosen`) by the decision rule."""
+    development = np.concatenate([splits.train, splits.validation])
+    results = run_yardsticks(
+        [texts[i] for i in development],
+        np.concatenate([prepared.y["train"], prepared.y["validation"]]),
+        [texts[i] for i in splits.test],
+        prepared.y["test"],
+        len(prepared.classes),
+        seed=seed,
+    )
+    return [
+        (
+            result,
+            compare_yardstick(chosen, result, prepared.y["test"], min_effect=min_effect, seed=seed),
+        )
+        for result in results
     ]
 
 

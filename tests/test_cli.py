@@ -222,8 +222,8 @@ def test_an_out_directory_with_other_files_is_not_touched(tmp_path: Path) -> Non
 def test_test_and_validation_files_are_saved_resumed_and_in_the_command(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from recommender.api import _command
     from recommender.config import RunConfig, load_config
+    from recommender.report.assemble import command_line
 
     run = tmp_path / "run"
     config = RunConfig(data="train.csv", out=str(run), test="test.csv", validation="dev.csv")
@@ -232,10 +232,13 @@ def test_test_and_validation_files_are_saved_resumed_and_in_the_command(tmp_path
     saved = json.loads((run / "config.json").read_text())
     assert (saved["test"], saved["validation"]) == ("test.csv", "dev.csv")
     assert load_config(run) == config
-    assert _command(config).startswith(
+    assert command_line(config).startswith(
         "embrec recommend train.csv --validation dev.csv --test test.csv --vectors "
     )
-    assert "--test" not in _command(replace(config, test=None, validation=None))
+    assert "--test" not in command_line(replace(config, test=None, validation=None))
+    assert "--final holdout --more-seeds 0" not in command_line(config)
+    assert "--more-seeds 0" in command_line(replace(config, more_seeds=0, final="holdout"))
+    assert "--final holdout" in command_line(replace(config, final="holdout"))
     del saved["test"], saved["validation"]  # a run from before the options
     assert RunConfig.from_dict(saved) == replace(config, test=None, validation=None)
     line = _one_error_line(invoke("recommend", "--resume", str(run), "--test", "other.csv"))

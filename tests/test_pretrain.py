@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from recommender.api import domain_verdict
 from recommender.cli import app
 from recommender.data import load_dataset, split
+from recommender.decide import domain_verdict
 from recommender.evidence import CandidateEvidence, Cost, SeedRun
 from recommender.pretrain import (
     Corpus,

@@ -1,0 +1,132 @@
+"""report.json's content, assembled from what the stages measured: every figure behind the
+verdict, and the command and versions to reproduce it."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from importlib import metadata
+from typing import Any
+
+from recommender import __version__
+from recommender.config import RunConfig
+from recommender.decide import Recommendation, YardstickVerdict
+from recommender.evidence import CandidateEvidence
+from recommender.export import DEFAULT_EXTENSION
+from recommender.profile import DatasetProfile
+from recommender.search.progress import against_first, search_progress
+
+REPORT_SCHEMA_VERSION = 1
+
+
+def splits_sizes(splits: Any) -> dict[str, int]:
+    return {name: len(getattr(splits, name)) for name in ("train", "validation", "test")}
+
+
+def build_report(
+    config: RunConfig,
+    space: dict[str, Any],
+    data_profile: DatasetProfile,
+    split_sizes: dict[str, int],
+    sequence_length: int,
+    vocabulary_size: int,
+    records: Sequence[Any],
+    evidence: Sequence[CandidateEvidence],
+    recommendation: Recommendation,
+    model: dict[str, Any],
+    *,
+    yardsticks: Sequence[tuple[CandidateEvidence, YardstickVerdict]] = (),
+    search: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    seconds: float,
+) -> dict[str, Any]:
+    """The content of report.json: every figure behind the verdict, and how to reproduce it."""
+    import keras
+
+    return {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "seconds": round(seconds, 1),
+        "command": command_line(config, model["vocabulary_extension"]["limit"]),
+        "versions": versions(),
+        "backend": keras.backend.backend(),
+        "config": config.to_dict(),
+        "splits": split_sizes,
+        "sequence_length": sequence_length,
+        "vocabulary_size": vocabulary_size,
+        "profile": data_profile.to_dict(),
+        "search": {
+            "engine": config.engine,
+            "time_budget_seconds": config.time_budget,
+            **(search or {}),
+            "space": space,
+            "trials": [r.to_dict() for r in records],
+        },
+        "evidence": [e.to_dict() for e in evidence],
+        "recommendation": recommendation.to_dict(),
+        "yardsticks": [
+            {**result.to_dict(), "comparison": verdict.to_dict()} for result, verdict in yardsticks
+        ],
+        "search_progress": search_progress([r.to_dict() for r in records]),
+        "first_trials": against_first(
+            [r.to_dict() for r in records], [str(f.get("name", "")) for f in space.get("first", [])]
+        ),
+        **(extra or {}),
+        "model": model,
+    }
+
+
+def command_line(config: RunConfig, export_vocab: int = DEFAULT_EXTENSION) -> str:
+    parts = ["embrec recommend", config.data]
+    if config.validation:
+        parts += ["--validation", config.validation]
+    if config.test:
+        parts += ["--test", config.test]
+    for name in config.vectors:
+        parts += ["--vectors", name]
+    if config.unlabeled:
+        parts += ["--unlabeled", config.unlabeled]
+    if config.text_column:
+        parts += ["--text-column", config.text_column]
+    if config.label_column:
+        parts += ["--label-column", config.label_column]
+    parts += ["--space", config.space, "--seeds", str(config.seeds), "--seed", str(config.seed)]
+    if config.more_seeds != RunConfig.more_seeds:
+        parts += ["--more-seeds", str(config.more_seeds)]
+    if config.final != RunConfig.final:
+        parts += ["--final", config.final]
+    if config.trials:
+        parts += ["--trials", str(config.trials)]
+    if config.engine != "optuna":
+        parts += ["--engine", config.engine]
+    if config.time_budget is not None:
+        parts += ["--time-budget", f"{config.time_budget:g}s"]
+    if config.storage is not None:
+        parts += ["--storage", config.storage]
+    parts += ["--min-effect", f"{config.min_effect:g}"]
+    if not config.yardsticks:
+        parts.append("--no-yardsticks")
+    if config.learning_curve is not None:
+        parts.append("--learning-curve" if config.learning_curve else "--no-learning-curve")
+    if export_vocab != DEFAULT_EXTENSION:
+        parts += ["--export-vocab", str(export_vocab)]
+    parts += ["--out", config.out]
+    return " ".join(parts)
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version(), "embrec": __version__}
+    for package in ("keras", "tensorflow", "optuna", "numpy", "gensim"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    found["platform"] = f"{sys.platform}-{platform.machine()}"
+    # TensorFlow's CPU kernels split work by thread count: the same seed on another number of
+    # cores can train a (CNN) model to different weights, so the count is part of the recipe.
+    usable = getattr(os, "sched_getaffinity", None)
+    found["cpus"] = str(len(usable(0)) if usable else os.cpu_count())
+    return found
