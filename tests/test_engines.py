@@ -61,6 +61,39 @@ def test_every_engine_gives_each_candidate_the_same_trials_as_the_same_records(
         assert set(best_trials(outcome.records)) == {c.key for c in candidates}
 
 
+FIRST = """
+[[first]]
+name = "a fixed CNN"
+encoder = "cnn"
+learning_rate = 5e-3
+dropout = 0.3
+filters = 8
+kernel_sizes = "2,3"
+embedding_dim = 16
+"""
+
+
+@pytest.mark.parametrize("name", ["optuna", "keras-tuner-bayesian"])
+def test_the_first_slot_of_every_candidate_is_the_known_good_trial(
+    prepared, tmp_path: Path, name: str
+) -> None:
+    path = write_tiny_space(tmp_path)
+    path.write_text(path.read_text() + FIRST)
+    space = load_space(str(path))
+    candidates = candidates_for(("learned", "frozen"), ("glove-6b-50d",))
+    outcome = engine(name, tmp_path / name).run(prepared, candidates, space, Budget(2), seed=0)
+    for candidate in candidates:
+        first, second = sorted(
+            (r for r in outcome.records if r.candidate == candidate.key), key=lambda r: r.slot
+        )
+        expected = {"encoder": "cnn", "learning_rate": 5e-3, "dropout": 0.3, "filters": 8}
+        expected |= {"kernel_sizes": "2,3"}
+        if candidate.strategy == "learned":
+            expected["embedding_dim"] = 16
+        assert first.slot == 0 and first.config == expected
+        assert second.config != expected  # the sampler's own draw
+
+
 @pytest.mark.parametrize("name", ["optuna", "keras-tuner-bayesian"])
 def test_a_time_budget_ends_the_search_at_a_round_boundary(
     prepared, tmp_path: Path, name: str

@@ -82,7 +82,7 @@ def test_more_repetitions_only_while_the_evidence_cannot_decide(monkeypatch, tmp
         "fine-tuned:v": [10, 11, 12, 13, 14, 15],
     }
     assert asked == [3, 6] and sorted(set(drawn)) == [0, 1, 2, 3, 4, 5]
-    assert len(trained) == 12
+    assert len(trained) == 15  # 3 x 3, then 3 more for each of the two undecided
 
     # the same limit with an option that stays undecided: 3 + 6 repetitions, never more
     trained.clear()

@@ -136,7 +136,7 @@ def test_the_model_folder_holds_both_formats_labels_card_and_the_report(run) -> 
     low, high = evidence["accuracy_ci95"]
     card = (model_dir / "model_card.md").read_text()
     assert f"(95% interval {low * 100:.1f} to {high * 100:.1f})" in card
-    assert f"from raw strings: accuracy {model['test_accuracy'] * 100:.1f}%" in card
+    assert f"test accuracy {model['test_accuracy'] * 100:.1f}% from raw strings" in card
     assert "## Intended use" in card and "## Limits" in card
     assert "glove-6b-50d covers" in card or model["candidate"] == "learned"
 
