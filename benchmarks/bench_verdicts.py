@@ -24,10 +24,10 @@ folder is resumed by embrec itself). `--baseline REF` also runs the same command
 of REF (a temporary `git worktree`, same venv), set by set, so both are timed in one run on one
 machine; their rows are printed side by side.
 
-Time on 2 cores: not measured yet for the default command with this script (ANCHORS.md records
-99 to 141 s to recommendation per set at 0586712, before predicting); `--baseline` doubles it.
-The smoke check `--sets trec --args "--trials 1 --seeds 1 --no-learning-curve --no-yardsticks"`
-took about 1 minute per version of the code (2 minutes with `--baseline HEAD`).
+Time on 2 cores: the four sets took 26 minutes with the default command (256 to 489 s to
+recommendation each, then predicting); `--baseline` adds the older code's runs. The smoke check
+`--sets trec --args "--trials 1 --seeds 1 --no-learning-curve --no-yardsticks"` took about 1
+minute per version of the code (2 minutes with `--baseline HEAD`). Figures: docs/benchmarks.md.
 """
 
 from __future__ import annotations
