@@ -24,6 +24,12 @@ PRETRAINED_LAYERS = ("embedding", "embedding_tuned")
 STEPS_PER_EXECUTION = 16
 # Subtracted from the padding's vectors before a max-pooling, so that the padding never wins.
 PADDING_PENALTY = 1e9
+# A word pair (a, b) of ids goes to bucket ((a mod B) * BIGRAM_MULTIPLIER + b) mod B, plus 1 (0 is
+# the padding). The product stays below 2**31 for B up to 2**18 and any vocabulary below about
+# 10**9 words, so int32 arithmetic (JAX's default) never overflows; an odd multiplier spreads the
+# pairs of the frequent words (small ids) over the buckets.
+BIGRAM_MULTIPLIER = 8191
+MAX_BIGRAM_BUCKETS = 2**18
 
 
 @dataclass(frozen=True)
@@ -245,13 +251,37 @@ def appended_rows(model: Any, rows: np.ndarray) -> dict[str, np.ndarray]:
     return appended
 
 
+def bigram_ids(ids: Any, buckets: int) -> Any:
+    """The hashed bucket (1 to `buckets`) of each pair of neighbouring words, 0 where either is
+    padding: (batch, length - 1). Computed inside the model from the word ids, so the exported
+    model's pairs are the training's by construction, whatever the text."""
+    from keras import ops
+
+    if not 0 < buckets <= MAX_BIGRAM_BUCKETS:
+        raise ValueError(f"bigram_buckets must be from 1 to {MAX_BIGRAM_BUCKETS}, not {buckets}")
+    left, right = ids[:, :-1], ids[:, 1:]
+    pair = ops.mod(ops.mod(left, buckets) * BIGRAM_MULTIPLIER + right, buckets) + 1
+    real = ops.logical_and(ops.not_equal(left, 0), ops.not_equal(right, 0))
+    return ops.where(real, pair, ops.zeros_like(pair))
+
+
 def _pool_encoder(
     keras: Any, ids: Any, vectors: Any, config: dict[str, Any], dropout: float
 ) -> Any:
     """SWEM pooling over real tokens only; both are zero for an empty text (Keras' masked
-    average would divide by zero there)."""
+    average would divide by zero there). With `bigram_buckets`, word pairs join the words in
+    the pool, fastText style (Joulin et al. 2017): each pair's vector is learned (hashed into
+    that many rows, the same width as the word vectors), whatever the strategy of the words."""
     from keras import ops
 
+    buckets = int(config.get("bigram_buckets", 0))
+    if buckets:
+        pairs = bigram_ids(ids, buckets)
+        pair_vectors = keras.layers.Embedding(
+            buckets + 1, int(vectors.shape[-1]), name="bigram_embedding"
+        )(pairs)
+        ids = ops.concatenate([ids, pairs], axis=1)
+        vectors = ops.concatenate([vectors, pair_vectors], axis=1)
     pooling = config["pooling"]
     pooled = []
     present = ops.expand_dims(ops.cast(ops.not_equal(ids, 0), vectors.dtype), -1)

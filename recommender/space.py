@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from recommender.errors import ConfigError
-from recommender.models import CELLS, ENCODERS, FROZEN_THEN_TUNED, OOV_INITS, STRATEGIES
+from recommender.models import (
+    CELLS,
+    ENCODERS,
+    FROZEN_THEN_TUNED,
+    MAX_BIGRAM_BUCKETS,
+    OOV_INITS,
+    STRATEGIES,
+)
 
 BUILTIN_SPACES = ("quick", "default", "thorough")
 
@@ -28,6 +35,10 @@ _PARAMETERS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "dropout": ("a number from 0 to below 1", lambda v: _is_number(v) and 0 <= v < 1),
     "pooling": ("'mean', 'max' or 'mean-max'", lambda v: v in ("mean", "max", "mean-max")),
     "hidden_units": ("a whole number, 0 or more", lambda v: _is_whole(v) and v >= 0),
+    "bigram_buckets": (
+        f"a whole number from 0 (no word pairs) to {MAX_BIGRAM_BUCKETS}",
+        lambda v: _is_whole(v) and 0 <= v <= MAX_BIGRAM_BUCKETS,
+    ),
     "filters": ("a whole number above 0", lambda v: _is_whole(v) and v > 0),
     "kernel_sizes": ('widths such as "3,4,5"', lambda v: _are_widths(v)),
     "embedding_dim": ("a whole number above 0", lambda v: _is_whole(v) and v > 0),
@@ -48,8 +59,9 @@ _REQUIRED = {
     "learned": ("embedding_dim",),
     FROZEN_THEN_TUNED: ("warmup_epochs",),
 }
-# Optional: `oov_init` (pretrained strategies; "random" when absent) and `embedding_lr_scale`
-# (a tuned pretrained embedding: fine-tuned, multichannel, frozen-then-tuned; 1 when absent).
+# Optional: `bigram_buckets` (pool; 0, no word pairs, when absent), `oov_init` (pretrained
+# strategies; "random" when absent) and `embedding_lr_scale` (a tuned pretrained embedding:
+# fine-tuned, multichannel, frozen-then-tuned; 1 when absent).
 
 _SEARCH_KEYS = {
     "trials_per_strategy": int,

@@ -11,6 +11,7 @@ from recommender.data import load_dataset, split
 from recommender.models import (
     STRATEGIES,
     Candidate,
+    bigram_ids,
     build_model,
     candidates_for,
     initial_matrix,
@@ -301,6 +302,12 @@ ENCODINGS = {
     "mean": {"encoder": "pool", "pooling": "mean", "hidden_units": 0},
     "max": {"encoder": "pool", "pooling": "max", "hidden_units": 0},
     "mean-max": {"encoder": "pool", "pooling": "mean-max", "hidden_units": 4},
+    "mean-max+pairs": {
+        "encoder": "pool",
+        "pooling": "mean-max",
+        "hidden_units": 0,
+        "bigram_buckets": 64,
+    },
     "cnn": {"encoder": "cnn", "filters": 4, "kernel_sizes": "2,5"},
     "gru": {"encoder": "rnn", "cell": "gru", "units": 4},
     "lstm": {"encoder": "rnn", "cell": "lstm", "units": 4},
@@ -325,10 +332,12 @@ def test_padding_never_changes_the_answer_and_an_empty_text_is_fine(
         embedding_matrix=result.matrices[vectors.name],
         covered=result.covered[vectors.name],
     )
-    layer = model.get_layer("embedding")  # a padding row that would win any max it entered
-    rows = layer.get_weights()[0]
-    rows[0] = 3.0
-    layer.set_weights([rows])
+    for name in ("embedding", "bigram_embedding"):  # padding rows that would win any max
+        if name in {layer.name for layer in model.layers}:
+            layer = model.get_layer(name)
+            rows = layer.get_weights()[0]
+            rows[0] = 3.0
+            layer.set_weights([rows])
     trailing = trailing_padding(config)
     longest = 16 - trailing  # its batch is cut to 16 columns: no column of padding left over
     full = max(result.sequence_length, 24)
@@ -343,3 +352,50 @@ def test_padding_never_changes_the_answer_and_an_empty_text_is_fine(
     np.testing.assert_allclose(
         model.predict(texts[:, :cut], verbose=0), probabilities, rtol=1e-5, atol=1e-6
     )
+
+
+def test_word_pairs_are_the_same_whatever_the_padding_and_never_touch_it() -> None:
+    """A pair's bucket depends on its two words only: the same text, padded to any length or
+    placed beside any other, gets the same pairs; pairs with the padding are 0 (no pair)."""
+    import_keras()
+    from keras import ops
+
+    short = np.array([[7, 3, 7, 3, 0], [0, 0, 0, 0, 0]], dtype=np.int32)
+    long = np.zeros((2, 9), dtype=np.int32)
+    long[:, :5] = short
+    pairs = ops.convert_to_numpy(bigram_ids(ops.convert_to_tensor(short), 50))
+    padded = ops.convert_to_numpy(bigram_ids(ops.convert_to_tensor(long), 50))
+    np.testing.assert_array_equal(padded[:, :4], pairs)
+    assert not padded[:, 4:].any() and not pairs[1].any() and pairs[0, 3] == 0
+    assert pairs[0, 0] == pairs[0, 2] != pairs[0, 1]  # (7, 3) twice; (3, 7) is another pair
+    assert (pairs[0, :3] >= 1).all() and (pairs[0, :3] <= 50).all()
+    huge = np.array([[2**20 + 5, 2**20 + 9]], dtype=np.int32)  # no int32 overflow for big ids
+    bucket = int(ops.convert_to_numpy(bigram_ids(ops.convert_to_tensor(huge), 2**18))[0, 0])
+    assert 1 <= bucket <= 2**18
+
+
+def test_word_pairs_let_a_pool_tell_word_order_apart() -> None:
+    """'not good' and 'good not' are the same bag of words: a mean of word vectors cannot tell
+    them apart, the mean of words and word pairs can."""
+    import_keras()
+    rng = np.random.default_rng(0)
+    first, second = rng.integers(2, 6, size=400), rng.integers(6, 10, size=400)
+    labels = rng.integers(0, 2, size=400)
+    ids = np.zeros((400, 6), dtype=np.int32)
+    ids[:, 0] = np.where(labels == 1, first, second)  # the label is the order of the two words
+    ids[:, 1] = np.where(labels == 1, second, first)
+    accuracies = {}
+    for buckets in (0, 4096):
+        config = {**CONFIG, "learning_rate": 0.02, "embedding_dim": 16, "bigram_buckets": buckets}
+        model = build_model(
+            Candidate("learned"),
+            config,
+            vocabulary_size=10,
+            num_classes=2,
+            embedding_matrix=None,
+            covered=None,
+        )
+        model.fit(ids[:300], labels[:300], epochs=60, batch_size=32, verbose=0)
+        predicted = model.predict(ids[300:], verbose=0).argmax(axis=1)
+        accuracies[buckets] = float((predicted == labels[300:]).mean())
+    assert accuracies[0] < 0.65 and accuracies[4096] > 0.9, accuracies

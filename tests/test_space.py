@@ -211,6 +211,13 @@ def test_round_trips_through_a_dict() -> None:
             ),
             r"fine-tuned -> embedding_lr_scale: 2 is not a number above 0, at most 1",
         ),
+        (
+            (
+                'pooling = { choices = ["mean"] }',
+                'pooling = { choices = ["mean"] }\nbigram_buckets = { choices = [0, 1000000] }',
+            ),
+            r"pool -> bigram_buckets: 1000000 is not a whole number from 0 \(no word pairs\) to",
+        ),
     ],
 )
 def test_invalid_space_names_the_file_and_key(edit: tuple[str, str], message: str) -> None:
