@@ -362,9 +362,9 @@ SPACE_CASES = {
     ),
     "unknown parameter": (
         ("filters = { choices = [8] }", "filterz = { choices = [8] }"),
-        "{path} -> encoder -> cnn -> filterz: unknown parameter. The parameters are cell, "
-        "dropout, embedding_dim, embedding_lr_scale, filters, hidden_units, kernel_sizes, "
-        "learning_rate, oov_init, pooling, units, warmup_epochs.",
+        "{path} -> encoder -> cnn -> filterz: unknown parameter. The parameters are "
+        "bigram_buckets, cell, dropout, embedding_dim, embedding_lr_scale, filters, hidden_units, "
+        "kernel_sizes, learning_rate, oov_init, pooling, units, warmup_epochs.",
     ),
     "wrong type of a setting": (
         ("max_epochs = 2", 'max_epochs = "2"'),
