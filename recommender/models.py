@@ -24,9 +24,9 @@ PRETRAINED_LAYERS = ("embedding", "embedding_tuned")
 STEPS_PER_EXECUTION = 16
 # Subtracted from the padding's vectors before a max-pooling, so that the padding never wins.
 PADDING_PENALTY = 1e9
-# A word pair (a, b) of ids goes to bucket ((a mod B) * BIGRAM_MULTIPLIER + b) mod B, plus 1 (0 is
-# the padding). The product stays below 2**31 for B up to 2**18 and any vocabulary below about
-# 10**9 words, so int32 arithmetic (JAX's default) never overflows; an odd multiplier spreads the
+# A word pair (a, b) of ids goes to bucket ((a mod B) * BIGRAM_MULTIPLIER + b mod B) mod B, plus 1
+# (0 is the padding). For B up to 2**18 the sum is at most (2**18 - 1) * 8192 < 2**31 whatever
+# the ids, so int32 arithmetic (JAX's default) never overflows; an odd multiplier spreads the
 # pairs of the frequent words (small ids) over the buckets.
 BIGRAM_MULTIPLIER = 8191
 MAX_BIGRAM_BUCKETS = 2**18
@@ -260,7 +260,8 @@ def bigram_ids(ids: Any, buckets: int) -> Any:
     if not 0 < buckets <= MAX_BIGRAM_BUCKETS:
         raise ValueError(f"bigram_buckets must be from 1 to {MAX_BIGRAM_BUCKETS}, not {buckets}")
     left, right = ids[:, :-1], ids[:, 1:]
-    pair = ops.mod(ops.mod(left, buckets) * BIGRAM_MULTIPLIER + right, buckets) + 1
+    pair = ops.mod(left, buckets) * BIGRAM_MULTIPLIER + ops.mod(right, buckets)
+    pair = ops.mod(pair, buckets) + 1
     real = ops.logical_and(ops.not_equal(left, 0), ops.not_equal(right, 0))
     return ops.where(real, pair, ops.zeros_like(pair))
 

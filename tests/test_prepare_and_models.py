@@ -369,9 +369,11 @@ def test_word_pairs_are_the_same_whatever_the_padding_and_never_touch_it() -> No
     assert not padded[:, 4:].any() and not pairs[1].any() and pairs[0, 3] == 0
     assert pairs[0, 0] == pairs[0, 2] != pairs[0, 1]  # (7, 3) twice; (3, 7) is another pair
     assert (pairs[0, :3] >= 1).all() and (pairs[0, :3] <= 50).all()
-    huge = np.array([[2**20 + 5, 2**20 + 9]], dtype=np.int32)  # no int32 overflow for big ids
-    bucket = int(ops.convert_to_numpy(bigram_ids(ops.convert_to_tensor(huge), 2**18))[0, 0])
-    assert 1 <= bucket <= 2**18
+    # no int32 overflow, whatever the ids: the largest left term with a right id far beyond it
+    buckets = 2**18 - 3  # not a power of two, where a wrapped sum would land in another bucket
+    worst = np.array([[buckets - 1, 2**30 + 5]], dtype=np.int32)
+    bucket = int(ops.convert_to_numpy(bigram_ids(ops.convert_to_tensor(worst), buckets))[0, 0])
+    assert bucket == ((buckets - 1) * 8191 + 2**30 + 5) % buckets + 1
 
 
 def test_word_pairs_let_a_pool_tell_word_order_apart() -> None:
