@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from recommender.evidence import CandidateEvidence, PairedDifference, paired_difference
+from recommender.models import TFIDF, Candidate
 
 # Measured times vary by more than 25% between runs on a shared machine, and by whole multiples
 # for runs of a second or two: a tie broken on a smaller gap than 2x, or than a few seconds,
@@ -205,7 +206,7 @@ def _cost_words(cheap: CandidateEvidence, other: CandidateEvidence) -> str:
 
 @dataclass(frozen=True)
 class YardstickVerdict:
-    """A yardstick against the recommended option: does any embedding model pay for itself?"""
+    """A yardstick against the recommended option: does the recommended model pay for itself?"""
 
     yardstick: str
     lead: PairedDifference  # yardstick minus recommended, in points
@@ -242,20 +243,22 @@ def compare_yardstick(
     ours = f"{recommended.accuracy_mean * 100:.1f} for the recommended {recommended.candidate}"
     theirs = f"{name} scores {yardstick.accuracy_mean * 100:.1f} vs {ours}"
     interval = f"({lead.difference:+.1f} points, 95% CI [{lead.ci_low:+.1f}, {lead.ci_high:+.1f}])"
+    gives = "a Keras model on raw strings"
+    if Candidate.from_key(recommended.candidate).pretrained:
+        gives += ", vectors for words never seen in training"
     if lead.difference >= min_effect and lead.ci_low > 0:
         verdict = "beats"
         sentence = (
-            f"{theirs} {interval}: prefer it unless you need what only the embedding model "
-            f"gives (a Keras model on raw strings, vectors for words never seen in training); "
-            f"{_yardstick_cost(yardstick, recommended)}"
+            f"{theirs} {interval}: prefer it unless you need what only the recommended model "
+            f"gives ({gives}); {_yardstick_cost(yardstick, recommended)}"
         )
     elif -lead.difference >= min_effect and lead.ci_high < 0:
         verdict = "behind"
-        sentence = f"{theirs} {interval}: the embedding model is worth it here"
+        sentence = f"{theirs} {interval}: the recommended model is worth it here"
     else:
         verdict = "within the noise of"
         sentence = (
-            f"{theirs} {interval}: within the noise, so the embedding model buys no accuracy "
+            f"{theirs} {interval}: within the noise, so the recommended model buys no accuracy "
             f"over it here; {_yardstick_cost(yardstick, recommended)}"
         )
     return YardstickVerdict(yardstick.candidate, lead, verdict, sentence[0].upper() + sentence[1:])
@@ -381,7 +384,10 @@ def explain(recommendation: Recommendation, profile: dict[str, Any]) -> list[str
         expectation = "The profile gives mixed signals: " + "; ".join(
             signals_pretrained + signals_learned
         )
-    found = "pretrained" if vectors else "learned"
+    if Candidate.from_key(best).strategy == TFIDF:
+        found = "no-embedding (tf-idf)"
+    else:
+        found = "pretrained" if vectors else "learned"
     if recommendation.verdict == "tie":
         outcome = "the evidence ties the options, so this data does not reward either choice"
         agreement = ""

@@ -130,7 +130,9 @@ def export_model(
     variants = [base]
     extension: dict[str, Any] = {"limit": extension_limit, "words": 0, "kept": False}
     if vectors is None:
-        extension["reason"] = "a learned embedding has no rows for words outside training"
+        extension["reason"] = (
+            "without pretrained vectors there are no rows for words outside training"
+        )
     elif not held_out:
         extension["reason"] = (
             "not added: the model trained on every labelled document, so no held-out split is "
@@ -342,7 +344,7 @@ def model_card(report: dict[str, Any]) -> str:
     evidence = next(e for e in report["evidence"] if e["candidate"] == model["candidate"])
     decision = report["recommendation"]
     profile = report["profile"]
-    strategy, _, vectors_name = model["candidate"].partition(":")
+    vectors_name = model["candidate"].partition(":")[2]
     interval = evidence["accuracy_ci95"]
     ci = f"{interval[0] * 100:.1f} to {interval[1] * 100:.1f}" if interval else "n/a (one seed)"
     status = (
@@ -376,7 +378,7 @@ def model_card(report: dict[str, Any]) -> str:
         "",
         "## Model",
         "",
-        f"- Embedding strategy: {strategy}; encoder: {model['config'].get('encoder', '?')}; "
+        f"- Embedding strategy: {describe(model['candidate'], model['config'])}; "
         "configuration: "
         + ", ".join(f"{k}={v}" for k, v in model["config"].items() if k != "encoder")
         + ".",

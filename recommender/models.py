@@ -13,8 +13,14 @@ import numpy as np
 
 LEARNED, FROZEN, FINE_TUNED = "learned", "frozen", "fine-tuned"
 MULTICHANNEL, FROZEN_THEN_TUNED, FROZEN_OOV = "multichannel", "frozen-then-tuned", "frozen-oov"
-STRATEGIES = (LEARNED, FROZEN, FINE_TUNED, MULTICHANNEL, FROZEN_THEN_TUNED, FROZEN_OOV)
+# No embedding layer at all: TF-IDF of words (and word pairs) with a softmax, the bag-of-words
+# peer as a Keras model, so the verdict can recommend it and the export serve it like the others.
+TFIDF = "tf-idf"
+STRATEGIES = (LEARNED, FROZEN, FINE_TUNED, MULTICHANNEL, FROZEN_THEN_TUNED, FROZEN_OOV, TFIDF)
+# Strategies with no vectors source, built once per run.
+OWN_STRATEGIES = (LEARNED, TFIDF)
 ENCODERS = ("pool", "cnn", "rnn")
+LINEAR = "linear"  # the tf-idf model's "encoder": a weighted sum, searched like no other
 OOV_INITS = ("random", "zeros", "mean")
 CELLS = ("gru", "lstm")
 # The layers whose rows are the pretrained vectors (divided by the learning-rate scale, see
@@ -54,11 +60,11 @@ class Candidate:
 
 
 def candidates_for(strategies: tuple[str, ...], vectors_names: tuple[str, ...]) -> list[Candidate]:
-    """Learned once; each pretrained strategy once per vectors source."""
+    """Learned and tf-idf once; each pretrained strategy once per vectors source."""
     found: list[Candidate] = []
     for strategy in strategies:
-        if strategy == LEARNED:
-            found.append(Candidate(LEARNED))
+        if strategy in OWN_STRATEGIES:
+            found.append(Candidate(strategy))
         else:
             found.extend(Candidate(strategy, name) for name in vectors_names)
     return found
@@ -72,16 +78,24 @@ def build_model(
     num_classes: int,
     embedding_matrix: np.ndarray | None,
     covered: np.ndarray | None,
+    training_ids: np.ndarray | None = None,
 ) -> Any:
     """A compiled `keras.Model` mapping right-padded int ids, (batch, any length), to class
     probabilities. The padding never changes the answer (every pooling is masked), so training
     may cut each batch to its longest text (`batches.py`) and serving pad to a fixed length.
 
-    Pretrained strategies need the matrix and `covered` (True for the rows the vectors know)."""
+    Pretrained strategies need the matrix and `covered` (True for the rows the vectors know);
+    tf-idf needs the `training_ids` its document frequencies come from."""
     import keras
 
     ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     weights: dict[str, np.ndarray] = {}
+    if candidate.strategy == TFIDF:
+        if training_ids is None:
+            raise ValueError("tf-idf needs the training ids for its document frequencies")
+        model = _tfidf_model(keras, ids, config, vocabulary_size, num_classes, training_ids)
+        compile_model(model, config)
+        return model
     if candidate.pretrained:
         if embedding_matrix is None or covered is None:
             raise ValueError(f"{candidate.key} needs an embedding matrix and its covered rows")
@@ -264,6 +278,72 @@ def bigram_ids(ids: Any, buckets: int) -> Any:
     pair = ops.mod(pair, buckets) + 1
     real = ops.logical_and(ops.not_equal(left, 0), ops.not_equal(right, 0))
     return ops.where(real, pair, ops.zeros_like(pair))
+
+
+def _tfidf_model(
+    keras: Any,
+    ids: Any,
+    config: dict[str, Any],
+    vocabulary_size: int,
+    num_classes: int,
+    training_ids: np.ndarray,
+) -> Any:
+    """A linear model on the TF-IDF of the words and, with `bigram_buckets`, the word pairs:
+    each token's row of class scores, weighted by its idf (a frozen one-column embedding) and
+    summed, over the L2 norm of the idf weights, then a softmax. The norm counts a repeated
+    word once per occurrence (sqrt of the sum of squared idf over tokens) instead of scikit-
+    learn's norm of the count vector: the two agree on texts without repeats. Dropout removes
+    whole tokens while training. Built-in layers only, so it exports like the other models."""
+    from keras import ops
+
+    buckets = int(config.get("bigram_buckets", 0))
+    rows = vocabulary_size + buckets
+    tokens = _with_pairs(ids, vocabulary_size, buckets)
+    scores = keras.layers.Embedding(rows, num_classes, name="class_scores")(tokens)
+    idf = keras.layers.Embedding(
+        rows, 1, embeddings_initializer="zeros", trainable=False, name="idf"
+    )(tokens)
+    idf = keras.layers.Dropout(float(config["dropout"]))(idf)
+    norm = ops.sqrt(ops.maximum(ops.sum(ops.square(idf), axis=1), 1e-12))
+    features = ops.sum(scores * idf, axis=1) / norm
+    probabilities = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(
+        features
+    )
+    model = keras.Model(ids, probabilities, name=TFIDF.replace("-", "_"))
+    frequencies = document_frequencies(
+        ops.convert_to_numpy(_with_pairs(training_ids, vocabulary_size, buckets)), rows
+    )
+    model.get_layer("idf").set_weights([idf_weights(frequencies, len(training_ids))])
+    return model
+
+
+def _with_pairs(ids: Any, vocabulary_size: int, buckets: int) -> Any:
+    """The word ids, followed (with `buckets`) by each word pair's bucket as a row after the
+    vocabulary's: rows vocabulary_size to vocabulary_size + buckets - 1; padding stays 0."""
+    from keras import ops
+
+    if not buckets:
+        return ids
+    pairs = bigram_ids(ids, buckets)
+    pairs = ops.where(ops.greater(pairs, 0), pairs + (vocabulary_size - 1), pairs)
+    return ops.concatenate([ids, pairs], axis=1)
+
+
+def document_frequencies(tokens: np.ndarray, rows: int) -> np.ndarray:
+    """In how many documents (rows of `tokens`) each id occurs; padding (0) counts none."""
+    ordered = np.sort(tokens, axis=1)
+    first = np.ones_like(ordered, dtype=bool)
+    first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    kept = ordered[first & (ordered > 0)]
+    return np.bincount(kept, minlength=rows)[:rows]
+
+
+def idf_weights(frequencies: np.ndarray, documents: int) -> np.ndarray:
+    """scikit-learn's smoothed idf, ln((1 + n) / (1 + df)) + 1, as a (rows, 1) column; the
+    padding row is 0, so padding adds nothing to a sum or a norm."""
+    idf = np.log((1.0 + documents) / (1.0 + frequencies)) + 1.0
+    idf[0] = 0.0
+    return idf.astype(np.float32).reshape(-1, 1)
 
 
 def _pool_encoder(

@@ -21,9 +21,11 @@ from recommender.models import (
     CELLS,
     ENCODERS,
     FROZEN_THEN_TUNED,
+    LINEAR,
     MAX_BIGRAM_BUCKETS,
     OOV_INITS,
     STRATEGIES,
+    TFIDF,
 )
 
 BUILTIN_SPACES = ("quick", "default", "thorough")
@@ -58,10 +60,11 @@ _REQUIRED = {
     "rnn": ("learning_rate", "dropout", "cell", "units"),
     "learned": ("embedding_dim",),
     FROZEN_THEN_TUNED: ("warmup_epochs",),
+    LINEAR: ("learning_rate", "dropout"),
 }
-# Optional: `bigram_buckets` (pool; 0, no word pairs, when absent), `oov_init` (pretrained
-# strategies; "random" when absent) and `embedding_lr_scale` (a tuned pretrained embedding:
-# fine-tuned, multichannel, frozen-then-tuned; 1 when absent).
+# Optional: `bigram_buckets` (pool and tf-idf; 0, no word pairs, when absent), `oov_init`
+# (pretrained strategies; "random" when absent) and `embedding_lr_scale` (a tuned pretrained
+# embedding: fine-tuned, multichannel, frozen-then-tuned; 1 when absent).
 
 _SEARCH_KEYS = {
     "trials_per_strategy": int,
@@ -137,8 +140,9 @@ class SearchSpace:
     def first_config(self, strategy: str, slot: int) -> dict[str, Any] | None:
         """The values fixed for a strategy's first trials (slot < len(first)): those of the
         `[[first]]` entry that are in scope for its encoder and the strategy, keyed by the
-        names `sample()` gives them. Parameters an entry leaves out are sampled as usual."""
-        if slot >= len(self.first):
+        names `sample()` gives them. Parameters an entry leaves out are sampled as usual. The
+        entries name encoders, which tf-idf has none of: its trials are all sampled."""
+        if slot >= len(self.first) or strategy == TFIDF:
             return None
         entry = self.first[slot]
         encoder = entry["encoder"]
@@ -161,8 +165,13 @@ class SearchSpace:
         return str(self.first[slot].get("name", f"first trial {slot + 1}"))
 
     def sample(self, trial: Suggester, strategy: str) -> dict[str, Any]:
-        """One configuration: {"encoder": ..., param: value, ...} with only the params in scope."""
-        encoder = trial.suggest_categorical("encoder", list(self.encoders))
+        """One configuration: {"encoder": ..., param: value, ...} with only the params in scope.
+        tf-idf has no encoder to choose ("linear"): its trials sample `[common]` and its own
+        `[strategy.tf-idf]` parameters only."""
+        if strategy == TFIDF:
+            encoder = LINEAR
+        else:
+            encoder = trial.suggest_categorical("encoder", list(self.encoders))
         config: dict[str, Any] = {"encoder": encoder}
         for param in self.common:
             config[param.name] = param.sample(trial, param.name)
@@ -316,24 +325,27 @@ def _contains(param: Param, value: Any) -> bool:
 
 
 def _check_required(space: SearchSpace, source: str) -> None:
-    """Every encoder and strategy searched gets every parameter its model needs."""
-    for encoder in space.encoders:
-        for strategy in space.strategies:
-            params = (
-                *space.common,
-                *space.encoder_params.get(encoder, ()),
-                *space.strategy_params.get(strategy, ()),
-            )
-            given = {param.name for param in params}
-            for table, name in [(f"encoder.{encoder}", n) for n in _REQUIRED[encoder]] + [
-                (f"strategy.{strategy}", n) for n in _REQUIRED.get(strategy, ())
-            ]:
-                if name not in given:
-                    raise ConfigError(
-                        f"no '{name}' for the {encoder} encoder with the {strategy} strategy",
-                        where=source,
-                        fix=f"add {name} = {{ ... }} to [common] or [{table}]",
-                    )
+    """Every encoder and strategy searched gets every parameter its model needs (tf-idf takes
+    no encoder: only its own "linear" one)."""
+    pairs = [(e, s) for e in space.encoders for s in space.strategies if s != TFIDF]
+    pairs += [(LINEAR, TFIDF)] if TFIDF in space.strategies else []
+    for encoder, strategy in pairs:
+        params = (
+            *space.common,
+            *space.encoder_params.get(encoder, ()),
+            *space.strategy_params.get(strategy, ()),
+        )
+        given = {param.name for param in params}
+        needed = [(f"encoder.{encoder}", n) for n in _REQUIRED[encoder]]
+        needed += [(f"strategy.{strategy}", n) for n in _REQUIRED.get(strategy, ())]
+        for table, name in needed:
+            if name not in given:
+                what = "tf-idf" if strategy == TFIDF else f"{encoder} encoder with the {strategy}"
+                raise ConfigError(
+                    f"no '{name}' for the {what} strategy",
+                    where=source,
+                    fix=f"add {name} = {{ ... }} to [common] or [{table}]",
+                )
 
 
 def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:

@@ -307,8 +307,9 @@ def test_each_new_strategy_exports_a_raw_string_model_that_loads_in_a_fresh_proc
     tmp_path,
 ) -> None:
     """multichannel, frozen-then-tuned (two phases, a smaller embedding learning rate) and
-    frozen-oov, each with its vocabulary extension: built-in layers only, so the saved model
-    loads without embrec and answers from raw strings as the trained model does from ids."""
+    frozen-oov, each with its vocabulary extension, and tf-idf with word pairs (no embedding
+    layer): built-in layers only, so the saved model loads without embrec and answers from raw
+    strings as the trained model does from ids, pairs of awkward text included."""
     import_keras()
     dataset = load_dataset(EXAMPLES / "customer_reviews.txt")
     texts, labels = list(dataset.texts[::20]), list(dataset.labels[::20])  # ~190 real reviews
@@ -324,12 +325,15 @@ def test_each_new_strategy_exports_a_raw_string_model_that_loads_in_a_fresh_proc
         "frozen-then-tuned": {**common, "encoder": "rnn", "cell": "gru", "units": 4}
         | {"warmup_epochs": 1, "embedding_lr_scale": 0.1},
         "frozen-oov": {**common, "encoder": "pool", "pooling": "mean-max", "hidden_units": 0},
+        "tf-idf": {"encoder": "linear", "learning_rate": 0.01, "dropout": 0.1}
+        | {"bigram_buckets": 997},
     }
     train_texts = [texts[i] for i in splits.train]
     folders, expected = [], []
     for strategy, config in configs.items():
+        candidate = Candidate(strategy, None if strategy == "tf-idf" else vectors.name)
         model = fit_candidate(
-            Candidate(strategy, vectors.name),
+            candidate,
             config,
             prepared,
             seed=0,
@@ -347,10 +351,11 @@ def test_each_new_strategy_exports_a_raw_string_model_that_loads_in_a_fresh_proc
             folder,
             test_texts=[texts[i] for i in splits.test],
             test_labels=prepared.y["test"],
-            vectors=vectors,
+            vectors=vectors if candidate.pretrained else None,
             extension_limit=30,
         )
-        assert exported.extension["words"] == 30 and exported.max_abs_diff < 1e-5, strategy
+        assert exported.extension["words"] == (30 if candidate.pretrained else 0), strategy
+        assert exported.max_abs_diff < 1e-5, strategy
         folders.append(str(folder))
         # training texts hold only training words: the extension must not change their answer
         ids = prepared.vocabulary.encode(tokenize_all(train_texts), prepared.sequence_length)
@@ -523,3 +528,53 @@ def test_predict_option_mistakes_are_one_line(run, tmp_path) -> None:
     )
     assert "--top-k must be between 1 and the model's 2 classes, got 3" in line
     assert not target.exists()
+
+
+@pytest.mark.slow
+def test_a_run_won_by_tf_idf_says_no_embedding_layer_and_exports_it_for_plain_keras(
+    tmp_path,
+) -> None:
+    """When the bag-of-words model is the answer, the recommendation names it plainly, the
+    scikit-learn TF-IDF yardstick stays beside it, and `model/` holds it: raw strings in,
+    loading with Keras alone, scoring on the test split what the report says."""
+    data = write_reviews_sample(EXAMPLES / "customer_reviews.txt", tmp_path / "reviews.txt")
+    space = write_tiny_space(tmp_path)
+    space.write_text(
+        space.read_text().replace('["learned", "frozen", "fine-tuned"]', '["tf-idf"]')
+        + "\n[strategy.tf-idf]\nbigram_buckets = { choices = [5000] }\n"
+    )
+    out = tmp_path / "run"
+    result = invoke(
+        "recommend",
+        str(data),
+        "--space",
+        str(space),
+        "--seeds",
+        "2",
+        "--more-seeds",
+        "0",
+        "--final",
+        "holdout",
+        "--no-learning-curve",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    named = "tf-idf (no embedding layer: TF-IDF of words and word pairs + softmax)"
+    assert f"Recommendation: {named}" in " ".join(result.output.split())
+    report = json.loads((out / "report.json").read_text())
+    assert report["recommendation"]["recommended"] == "tf-idf"
+    assert "yardstick:tfidf-logreg" in [y["candidate"] for y in report["yardsticks"]]
+    card = (out / "model" / "model_card.md").read_text()
+    assert card.startswith(f"# Model card: {named}")
+    texts, truth = _test_texts(data)
+    (answer,) = _in_a_fresh_process(
+        tmp_path,
+        {"texts": texts, "folders": [str(out / "model")]},
+        "model = keras.models.load_model(request['folders'][0] + '/model.keras')\n"
+        "answers = [np.asarray(model(texts)).tolist()]\n",
+    )
+    labels = json.loads((out / "model" / "labels.json").read_text())["labels"]
+    predicted = [labels[i] for i in np.array(answer).argmax(axis=1)]
+    accuracy = np.mean([p == t for p, t in zip(predicted, truth, strict=True)])
+    assert accuracy == pytest.approx(_model_report(out / "model")["test_accuracy"], abs=1e-9)

@@ -297,8 +297,8 @@ def test_a_second_process_is_refused_and_ctrl_c_stops_cleanly(
     assert "Traceback" not in stderr
     hide, show = "\x1b[?25l", "\x1b[?25h"  # the live display hides the cursor while it runs
     assert hide in stdout and stdout.rindex(show) > stdout.rindex(hide)
-    # the interrupted trial is recorded as failed (so a resume runs it again), not left half-written;
-    # the known-good first trials queued for the other candidates wait, untouched
+    # the interrupted trial is recorded as failed (so a resume runs it again), not left
+    # half-written; the known-good first trials queued for the other candidates wait, untouched
     states = [state for i, state in trials(out) if i > before]
     assert states.count("FAIL") == 1 and set(states) <= {"FAIL", "WAITING"}
 

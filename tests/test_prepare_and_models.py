@@ -90,6 +90,7 @@ def test_candidates_pair_each_pretrained_strategy_with_each_vectors_source() -> 
         "multichannel:a",
         "frozen-then-tuned:a",
         "frozen-oov:a",
+        "tf-idf",  # no vectors: once, whatever the sources
     ]
     assert Candidate.from_key("frozen:a.vec") == Candidate("frozen", "a.vec")
 
@@ -401,3 +402,54 @@ def test_word_pairs_let_a_pool_tell_word_order_apart() -> None:
         predicted = model.predict(ids[300:], verbose=0).argmax(axis=1)
         accuracies[buckets] = float((predicted == labels[300:]).mean())
     assert accuracies[0] < 0.65 and accuracies[4096] > 0.9, accuracies
+
+
+@pytest.mark.parametrize("buckets", [0, 1000])
+def test_tf_idf_is_a_linear_model_on_scikit_learns_tf_idf_whatever_the_padding(
+    prepared, buckets
+) -> None:
+    """The tf-idf option's idf column is scikit-learn's (smoothed, from the training texts),
+    and its answer on a text without repeated words is softmax(Dense(tf-idf . W)): the same
+    features as the TF-IDF yardstick, words and word pairs alike, and padding adds nothing."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    result, tokens, splits, _ = prepared
+    import_keras()
+    from keras import ops
+
+    train = result.x["train"]
+    config = {"encoder": "linear", "learning_rate": 0.01, "dropout": 0.3, "bigram_buckets": buckets}
+    model = build_model(
+        Candidate("tf-idf"),
+        config,
+        vocabulary_size=len(result.vocabulary),
+        num_classes=2,
+        embedding_matrix=None,
+        covered=None,
+        training_ids=train,
+    )
+    idf = model.get_layer("idf").get_weights()[0][:, 0]
+    words = [list(map(str, row[row > 0])) for row in train]  # each document as its word ids
+    reference = TfidfVectorizer(analyzer=lambda document: document).fit(words)
+    for word, position in reference.vocabulary_.items():
+        assert idf[int(word)] == pytest.approx(reference.idf_[position], rel=1e-5)
+    assert idf[0] == 0.0  # padding
+    assert model.get_layer("idf").trainable is False
+    # one text without repeated words or pairs, padded to two lengths: the same answer
+    text = np.array([[4, 9, 17, 2, 30, 0, 0, 0]], dtype=np.int32)
+    scores = model.get_layer("class_scores").get_weights()[0]
+    kernel, bias = model.get_layer("probabilities").get_weights()
+    rows = list(text[0, :5])
+    if buckets:
+        pairs = ops.convert_to_numpy(bigram_ids(ops.convert_to_tensor(text), buckets))[0]
+        rows += [len(result.vocabulary) + pair - 1 for pair in pairs if pair]
+    weights = idf[rows] / np.linalg.norm(idf[rows])
+    logits = (weights @ scores[rows]) @ kernel + bias
+    expected = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    np.testing.assert_allclose(model.predict(text, verbose=0)[0], expected, rtol=1e-4)
+    np.testing.assert_allclose(
+        model.predict(text[:, :5], verbose=0)[0], expected, rtol=1e-4
+    )  # cut to the text: no padding at all
+    trainable, frozen = parameter_counts(model)
+    assert frozen == len(result.vocabulary) + buckets  # the idf column
+    assert trainable == (len(result.vocabulary) + buckets) * 2 + 2 * 2 + 2

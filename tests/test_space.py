@@ -8,7 +8,7 @@ import optuna
 import pytest
 
 from recommender.errors import ConfigError
-from recommender.models import ENCODERS, STRATEGIES
+from recommender.models import ENCODERS, OWN_STRATEGIES, STRATEGIES
 from recommender.space import BUILTIN_SPACES, load_space, parse_space, space_from_dict
 
 MINIMAL = """
@@ -48,7 +48,8 @@ def test_default_and_thorough_search_everything_and_thorough_searches_more() -> 
     quick, default, thorough = (load_space(name) for name in ("quick", "default", "thorough"))
     for space in (default, thorough):
         assert space.strategies == STRATEGIES and space.encoders == ENCODERS
-        for strategy in STRATEGIES[1:]:  # every pretrained strategy searches the OOV rows' start
+        for strategy in set(STRATEGIES) - set(OWN_STRATEGIES):  # every pretrained strategy
+            # searches where the rows of words without a vector start
             names = {p.name for p in space.strategy_params[strategy]}
             assert "oov_init" in names, (space.name, strategy)
     assert quick.encoders == ("pool", "cnn"), "quick stays quick: no rnn"
@@ -58,6 +59,33 @@ def test_default_and_thorough_search_everything_and_thorough_searches_more() -> 
         wide = next(p for p in thorough.common if p.name == name)
         narrow = next(p for p in default.common if p.name == name)
         assert wide.low <= narrow.low and wide.high >= narrow.high, name
+
+
+@pytest.mark.parametrize("name", BUILTIN_SPACES)
+def test_tf_idf_is_an_option_everywhere_and_samples_no_encoder(name: str) -> None:
+    """The bag-of-words model is in every built-in space, so the verdict can weigh "no
+    embedding layer" beside the embeddings; it has no encoder and no embedding dimension."""
+    space = load_space(name)
+    assert "tf-idf" in space.strategies
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(10):
+        config = space.sample(study.ask(), "tf-idf")
+        assert config["encoder"] == "linear"
+        assert set(config) == {"encoder", "learning_rate", "dropout", "bigram_buckets"}
+
+
+def test_a_space_without_a_learning_rate_for_tf_idf_is_refused() -> None:
+    """Each encoder's table has a learning rate, but tf-idf has no encoder to take it from."""
+    text = MINIMAL.replace(
+        'strategies = ["learned", "frozen"]', 'strategies = ["learned", "tf-idf"]'
+    )
+    text = text.replace("learning_rate = { low = 1e-3, high = 1e-2, log = true }\n", "")
+    text = text.replace("[encoder.cnn]\n", "[encoder.cnn]\nlearning_rate = { choices = [1e-3] }\n")
+    text = text.replace(
+        "[encoder.pool]\n", "[encoder.pool]\nlearning_rate = { choices = [1e-3] }\n"
+    )
+    with pytest.raises(ConfigError, match="no 'learning_rate' for the tf-idf strategy"):
+        parse_space(text, "mini.toml")
 
 
 def test_new_strategies_and_the_rnn_sample_their_own_parameters() -> None:
@@ -116,7 +144,7 @@ def test_every_builtin_space_starts_from_kim_and_swem(name: str) -> None:
     assert swem is not None and swem["encoder"] == "pool" and swem["pool.pooling"] == "mean-max"
     assert "learned.embedding_dim" not in swem  # only the parameters in the strategy's scope
     assert space.first_config("frozen", 2) is None
-    assert space.first_name(0) == "Kim (2014) CNN" and space.first_name(2) is None
+    assert space.first_config("tf-idf", 0) is None  # no encoder: every tf-idf trial is sampled
 
 
 def test_a_first_trial_is_sampled_with_its_values_fixed() -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from recommender.files import write_json, write_text
+from recommender.models import TFIDF
 
 
 def accuracy_words(model: dict[str, Any]) -> str:
@@ -19,8 +20,12 @@ def accuracy_words(model: dict[str, Any]) -> str:
 
 
 def describe(candidate: str, config: dict[str, Any]) -> str:
-    """'fine-tuned glove-6b-50d + cnn' from a candidate key and its configuration."""
+    """'fine-tuned glove-6b-50d + cnn' from a candidate key and its configuration; tf-idf says
+    plainly that it has no embedding layer."""
     strategy, _, vectors = candidate.partition(":")
+    if strategy == TFIDF:
+        pairs = " and word pairs" if config.get("bigram_buckets") else ""
+        return f"tf-idf (no embedding layer: TF-IDF of words{pairs} + softmax)"
     name = f"{strategy} {vectors}" if vectors else strategy
     return f"{name} + {config.get('encoder', '?')}"
 

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from math import comb
 from typing import Any
 
+from recommender.models import TFIDF
+
 
 def expected_best(scores: Sequence[float], n: int) -> float:
     """Expected maximum of n of these scores drawn without replacement (1 <= n <= len)."""
@@ -51,8 +53,8 @@ def against_first(
     best trial of the search got beyond the best of them, in validation accuracy points."""
     found: dict[str, dict[str, Any]] = {}
     for trial in trials:
-        if trial["value"] is None or trial["state"] != "complete":
-            continue
+        if trial["value"] is None or trial["state"] != "complete" or trial["candidate"] == TFIDF:
+            continue  # tf-idf has no first trials: they name encoders
         entry = found.setdefault(trial["candidate"], {"first": [], "best": trial["value"]})
         entry["best"] = max(entry["best"], trial["value"])
         slot = trial.get("slot")

@@ -52,6 +52,7 @@ def fit_candidate(
     keras.utils.set_random_seed(seed)
     matrix = prepared.matrices.get(candidate.vectors) if candidate.vectors else None
     covered = prepared.covered.get(candidate.vectors) if candidate.vectors else None
+    x, y = prepared.xy(*train_splits)
     model = build_model(
         candidate,
         config,
@@ -59,8 +60,8 @@ def fit_candidate(
         num_classes=len(prepared.classes),
         embedding_matrix=matrix,
         covered=covered,
+        training_ids=x,
     )
-    x, y = prepared.xy(*train_splits)
     trailing = trailing_padding(config)
     batches = length_batches(x, y, batch_size=batch_size, trailing=trailing, seed=seed)
     warmup = warmup_epochs(candidate, config)
