@@ -1,28 +1,29 @@
 """embrec against the tools a user would pick instead, on the same splits, in one run.
 
-For each dataset, one fixed split: embrec's own (`recommender.data.split`, seed 0): stratified,
-20% of the documents for test, 10% for validation, the rest for training. TREC's official
-train and test files are joined first and split the same way, so TREC figures are not on its
-official 500-question test set. Every tool trains on train (+ validation where it has no use for
-one) and is scored once on the same test documents:
+The fixed splits of ../shared/ANCHORS.md (written by `../shared/data/given_splits.py` into
+WORKDIR/splits): TREC's official train and test files; MR, CR and SMS stratified 80/20 with
+seed 0. Every tool trains on train.csv only and is scored once on test.csv, so its figures sit
+beside the measured ground truth there:
 
-    embrec SPACE      `recommend` with that space, learning curve off (the yardsticks stay on,
-                      as users get them); the test accuracy of the recommended option, mean and sd
-                      over its 3 seeds, and the run's wall time
+    embrec SPACE      the default command as a user runs it (`embrec recommend train.csv`, plus
+                      `--space SPACE` for another space than quick), then `embrec predict` of the
+                      exported model on test.csv: the run as `bench_verdicts.py` makes it (a run
+                      folder in WORKDIR is shared with it and reused); one exported model, and the
+                      run's seconds to recommendation
     tfidf-logreg      embrec's yardstick: TF-IDF word 1-2 grams (sublinear tf) + logistic
-                      regression, C by 5-fold CV; trained on train + validation
+                      regression, C by 5-fold CV
     fasttext          fastText supervised, dimension 50, on text lowercased and split
                       as its tutorial does (punctuation kept as tokens): its defaults (5 epochs)
                       and its tutorial's settings (25 epochs, lr 1.0, word bigrams), each
                       without and with the built-in GloVe 6B 50d vectors as -pretrainedVectors;
-                      trained on train + validation, its training file shuffled; its default
-                      threads; 3 seeds. The fastText build for NumPy 2 stops with "Encountered
-                      NaN" in many runs here, at any thread count and at dimension 50 too: such a
-                      run is retried with another seed, up to 20 tries, and the retries counted
+                      its training file shuffled; its default threads; 3 seeds. The fastText
+                      build for NumPy 2 stops with "Encountered NaN" in many runs here, at any
+                      thread count and at dimension 50 too: such a run is retried with another
+                      seed, up to 20 tries, and the retries counted
     autokeras         AutoKeras TextClassifier with as many trials as embrec's search ran, at most
-                      the space's epochs per trial, validated on the validation split
+                      the space's epochs per trial, validated on 10% of train.csv (stratified)
 
-    python benchmarks/bench_peers.py [--datasets mr trec cr sms] [--spaces quick default]
+    python benchmarks/bench_peers.py [--datasets mr trec cr sms] [--spaces quick]
         [--tools embrec tfidf fasttext autokeras] [--workdir DIR] [--json FILE]
 
 fastText and AutoKeras come from the `bench` extra (`pip install -e ".[bench]"`); a tool that
@@ -36,6 +37,7 @@ import json
 import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,12 +51,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED = Path(os.environ.get("EMBREC_SHARED_DATA", ROOT.parent / "shared" / "data"))
-DATASETS = {
-    "mr": ("datasets/mr/rt-polarity.all",),
-    "trec": ("datasets/trec/TREC.train.all", "datasets/trec/TREC.test.all"),
-    "cr": ("datasets/cr/custrev.all",),
-    "sms": ("datasets/sms_spam/SMSSpamCollection.tsv",),
-}
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_verdicts import SETS, recommended, run_set  # noqa: E402  (beside this file)
+
 SEEDS = (0, 1, 2)
 # fastText's tutorial preprocessing: lowercase, punctuation split off as its own tokens
 FASTTEXT_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]")
@@ -96,84 +95,63 @@ class Score:
 
 @dataclass(frozen=True)
 class Task:
-    """A dataset read and split once, shared by every tool."""
+    """A dataset's fixed split read once, shared by every tool."""
 
     name: str
-    path: Path  # the one file embrec reads
-    texts: list[str]
-    tokens: list[list[str]]
+    splits: Path  # the folder holding NAME/train.csv and NAME/test.csv
+    texts: list[str]  # train.csv's rows, then test.csv's
     labels: list[str]
     train: np.ndarray
-    validation: np.ndarray
     test: np.ndarray
 
-    def rows(self, indices: np.ndarray) -> tuple[list[str], list[list[str]], list[str]]:
-        return (
-            [self.texts[i] for i in indices],
-            [self.tokens[i] for i in indices],
-            [self.labels[i] for i in indices],
-        )
+    def rows(self, indices: np.ndarray) -> tuple[list[str], list[str]]:
+        return [self.texts[i] for i in indices], [self.labels[i] for i in indices]
 
 
-def load_task(name: str, workdir: Path) -> Task:
-    from recommender.data import load_dataset, split
-    from recommender.text import tokenize
+def load_task(name: str, splits: Path) -> Task:
+    from recommender.data import load_splits
 
-    parts = [SHARED / relative for relative in DATASETS[name]]
-    if len(parts) == 1:
-        path = parts[0]
-    else:  # one file for embrec: the parts' bytes joined, in order
-        path = workdir / f"{name}.all"
-        path.write_bytes(b"".join(part.read_bytes().rstrip(b"\n") + b"\n" for part in parts))
-    dataset = load_dataset(str(path))
-    splits = split(dataset.labels, test_fraction=0.2, validation_fraction=0.1, seed=0)
-    texts = list(dataset.texts)
+    folder = splits / name
+    dataset, parts = load_splits(folder / "train.csv", test=folder / "test.csv")
     return Task(
         name,
-        path,
-        texts,
-        [tokenize(text) for text in texts],
+        splits,
+        list(dataset.texts),
         list(dataset.labels),
-        splits.train,
-        splits.validation,
-        splits.test,
+        np.concatenate([parts.train, parts.validation]),
+        parts.test,
     )
 
 
 def run_embrec(task: Task, space: str, workdir: Path) -> tuple[Score, int, int]:
-    """(score, trials the search ran, the space's max epochs)."""
-    from recommender.api import recommend
-    from recommender.config import RunConfig
-
-    label = Path(space).stem  # a built-in name, or a .toml file's name
-    out = workdir / f"embrec-{task.name}-{label}"
-    started = time.perf_counter()
-    result = recommend(
-        RunConfig(data=str(task.path), out=str(out), space=space, seed=0, learning_curve=False)
-    )
-    seconds = time.perf_counter() - started
-    report = result.report
-    chosen = next(
-        e for e in report["evidence"] if e["candidate"] == report["recommendation"]["recommended"]
-    )
-    trials = len(report["search"]["trials"])
+    """(score of the exported model, trials the search ran, the space's max epochs)."""
+    extra = [] if space == "quick" else ["--space", space]
+    slug = "current" if not extra else f"current-{Path(space).stem}"
+    code = {
+        "label": "current",
+        "slug": slug,
+        "command": [str(Path(sys.executable).with_name("embrec"))],
+        "env": {},
+        "cwd": None,
+    }
+    row = run_set(task.name, code, task.splits, workdir, extra, fresh=False)
+    report = json.loads((Path(row["run"]) / "report.json").read_text())
     score = Score(
-        f"embrec {label}",
+        f"embrec {Path(space).stem}",
         task.name,
-        [run["accuracy"] for run in chosen["runs"]],
-        seconds,
-        f"{chosen['candidate']} + {chosen['config']['encoder']} "
-        f"({report['recommendation']['verdict']}), {trials} trials",
+        [row["exported"] / 100],
+        row["seconds"],
+        f"{recommended(row)}, {len(report['search']['trials'])} trials",
     )
-    return score, trials, int(report["search"]["space"]["search"]["max_epochs"])
+    space_epochs = int(report["search"]["space"]["search"]["max_epochs"])
+    return score, len(report["search"]["trials"]), space_epochs
 
 
 def run_tfidf(task: Task) -> Score:
     from recommender.yardsticks import run_yardsticks
 
-    fit = np.concatenate([task.train, task.validation])
-    train_texts, _, train_labels = task.rows(fit)
-    test_texts, _, test_labels = task.rows(task.test)
+    train_texts, train_labels = task.rows(task.train)
+    test_texts, test_labels = task.rows(task.test)
     classes = sorted(set(task.labels))
     index = {name: position for position, name in enumerate(classes)}
     started = time.perf_counter()
@@ -218,10 +196,10 @@ def run_fasttext(task: Task, setting: str, vectors: Path | None, workdir: Path) 
 
     # fastText reads its file in order and does not shuffle; the splits are sorted, so a class
     # would come in one block (MR: all positive, then all negative) and training diverges
-    fit = np.random.default_rng(0).permutation(np.concatenate([task.train, task.validation]))
+    fit = np.random.default_rng(0).permutation(task.train)
     train_file = workdir / f"fasttext-{task.name}.train"
     if not train_file.exists():
-        texts, _, labels = task.rows(fit)
+        texts, labels = task.rows(fit)
         train_file.write_text(
             "".join(
                 f"__label__{label.replace(' ', '_')} {' '.join(fasttext_tokens(text))}\n"
@@ -229,7 +207,7 @@ def run_fasttext(task: Task, setting: str, vectors: Path | None, workdir: Path) 
             ),
             encoding="utf-8",
         )
-    test_texts, _, test_labels = task.rows(task.test)
+    test_texts, test_labels = task.rows(task.test)
     truth = [f"__label__{label.replace(' ', '_')}" for label in test_labels]
     options: dict[str, Any] = {"dim": 50, "verbose": 0, **FASTTEXT_SETTINGS[setting]}
     if vectors is not None:
@@ -259,10 +237,14 @@ def run_fasttext(task: Task, setting: str, vectors: Path | None, workdir: Path) 
 
 def run_autokeras(task: Task, trials: int, epochs: int, workdir: Path) -> Score:
     import autokeras as ak
+    from sklearn.model_selection import train_test_split
 
-    train_texts, _, train_labels = task.rows(task.train)
-    validation_texts, _, validation_labels = task.rows(task.validation)
-    test_texts, _, test_labels = task.rows(task.test)
+    train, validation = train_test_split(
+        task.train, test_size=0.1, random_state=0, stratify=[task.labels[i] for i in task.train]
+    )
+    train_texts, train_labels = task.rows(np.sort(train))
+    validation_texts, validation_labels = task.rows(np.sort(validation))
+    test_texts, test_labels = task.rows(task.test)
     classes = sorted(set(task.labels))
     index = {name: position for position, name in enumerate(classes)}
 
@@ -332,8 +314,8 @@ def print_table(scores: Sequence[Score], datasets: Sequence[str]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS))
-    parser.add_argument("--spaces", nargs="+", default=["quick", "default"])
+    parser.add_argument("--datasets", nargs="+", choices=SETS, default=list(SETS))
+    parser.add_argument("--spaces", nargs="+", default=["quick"])
     parser.add_argument(
         "--tools",
         nargs="+",
@@ -344,8 +326,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the scores here")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-peers-"))
+    workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="bench-peers-"))).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
+    splits = workdir / "splits"
+    subprocess.run([sys.executable, str(SHARED / "given_splits.py"), str(splits)], check=True)
     print(f"work directory: {workdir}; cpus: {os.cpu_count()}")
     scores: list[Score] = []
 
@@ -357,11 +341,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             args.json.write_text(json.dumps([s.to_dict() for s in scores], indent=1))
 
     for name in args.datasets:
-        task = load_task(name, workdir)
-        print(
-            f"{name}: {len(task.train)} train / {len(task.validation)} validation / "
-            f"{len(task.test)} test documents"
-        )
+        task = load_task(name, splits)
+        print(f"{name}: {len(task.train)} train / {len(task.test)} test documents")
         trials, epochs = 0, 8
         if "embrec" in args.tools:
             for space in args.spaces:
