@@ -384,11 +384,14 @@ def explain(recommendation: Recommendation, profile: dict[str, Any]) -> list[str
         expectation = "The profile gives mixed signals: " + "; ".join(
             signals_pretrained + signals_learned
         )
+    found = "pretrained" if vectors else "learned"
     if Candidate.from_key(best).strategy == TFIDF:
-        found = "no-embedding (tf-idf)"
-    else:
-        found = "pretrained" if vectors else "learned"
-    if recommendation.verdict == "tie":
+        outcome = (
+            "the evidence finds no embedding layer needed: the tf-idf model (words and word "
+            "pairs, no vectors) scores best"
+        )
+        agreement = ""
+    elif recommendation.verdict == "tie":
         outcome = "the evidence ties the options, so this data does not reward either choice"
         agreement = ""
     elif expected == "either":

@@ -229,6 +229,23 @@ def test_explanation_says_when_the_evidence_contradicts_the_profile() -> None:
     )
 
 
+def test_explanation_when_no_embedding_layer_scores_best() -> None:
+    from recommender.decide import explain
+
+    (sentence,) = explain(_decision("tf-idf", "clear winner"), _profile(0.99, "small", 0.78))
+    assert sentence.startswith("The profile favours pretrained vectors")
+    assert "the evidence finds no embedding layer needed: the tf-idf model" in sentence
+
+
+def test_a_tf_idf_model_equivalent_to_an_embedding_and_far_cheaper_is_recommended() -> None:
+    """Bag of words and embeddings often tie on small data; then the one without an embedding
+    layer, with a fraction of the parameters, is the answer."""
+    best = _evidence("learned", TRUTH, 0.80, seed_rng=3, trainable=900_000)
+    bag = _near(best, "tf-idf", 6, trainable=20_000)
+    decision = decide([best, bag], TRUTH)
+    assert decision.verdict == "tie" and decision.recommended == "tf-idf"
+
+
 def test_explanation_of_a_tie() -> None:
     from recommender.decide import explain
 
