@@ -30,7 +30,8 @@ def test_quick_start_and_python_snippets_run_as_written(tmp_path: Path, monkeypa
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "runs/first/report.json").read_text())
     assert report["profile"]["documents"] == 3775
-    assert len(report["evidence"]) == 3
+    candidates = {e["candidate"] for e in report["evidence"]}  # the quick space's four options
+    assert candidates == {"learned", "frozen:glove-6b-50d", "fine-tuned:glove-6b-50d", "tf-idf"}
     evidence_mean = {e["candidate"]: e["accuracy_mean"] for e in report["evidence"]}
     chosen = report["model"]["candidate"]
     # the final model learns from every label; what it should score is the evidence's mean
