@@ -1,4 +1,4 @@
-"""Every strategy x encoder builds and trains under the JAX and PyTorch backends too: the models
+"""Every strategy x encoder (and the tf-idf model) builds and trains under the JAX and PyTorch backends too: the models
 use only `keras.layers` and `keras.ops`, and training only numpy arrays (no `tf.data`)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ SCRIPT = """
 import json
 import numpy as np
 import keras
-from recommender.models import ENCODERS, STRATEGIES, Candidate
+from recommender.models import ENCODERS, LINEAR, OWN_STRATEGIES, STRATEGIES, TFIDF, Candidate
 from recommender.prepare import Prepared
 from recommender.search.trial import fit_candidate
 from recommender.text import Vocabulary
@@ -46,8 +46,8 @@ texts = np.zeros((2, 8), dtype=np.int32)
 texts[1, :3] = [4, 5, 6]
 results = {"backend": keras.backend.backend()}
 for strategy in STRATEGIES:
-    for encoder in ENCODERS:
-        candidate = Candidate(strategy, None if strategy == "learned" else "v")
+    for encoder in (LINEAR,) if strategy == TFIDF else ENCODERS:
+        candidate = Candidate(strategy, None if strategy in OWN_STRATEGIES else "v")
         # frozen-then-tuned: both phases, through early stopping on validation; the others one
         # epoch without validation (the final model's path)
         phases = {"max_epochs": 2, "patience": 1} if strategy == "frozen-then-tuned" else {
@@ -73,7 +73,7 @@ def test_every_strategy_and_encoder_trains_under_another_backend(backend: str) -
     assert done.returncode == 0, done.stderr[-4000:]
     results = json.loads(done.stdout.strip().splitlines()[-1])
     assert results.pop("backend") == backend
-    assert len(results) == 6 * 3
+    assert len(results) == 6 * 3 + 1  # six embedding strategies x three encoders, and tf-idf
     for combination, (epochs, probabilities) in results.items():
         assert epochs == (2 if combination.startswith("frozen-then-tuned") else 1), combination
         for row in probabilities:
