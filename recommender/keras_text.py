@@ -1,0 +1,59 @@
+"""The unicode rules of `recommender.text` as a `TextVectorization` standardize step.
+
+TensorFlow has no Unicode normalisation op, and its own lowercasing and `\\p{..}` classes follow
+other Unicode tables than Python's, so the step applies `text.character_table` itself: each
+character is looked up in the table's sorted code points (`tf.searchsorted`) and replaced, then
+the characters that stand alone are spaced out with the same pattern as `text.tokenize`. Ids are
+therefore identical to training's by construction. A `.keras` file that uses it names it as
+`embrec>UnicodeStandardize`, so loading it needs this module imported first
+(`import recommender.keras_text`); the SavedModel holds the traced graph and loads with plain
+TensorFlow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from recommender.text import character_table, separated_pattern
+
+
+@keras.saving.register_keras_serializable(package="embrec")
+class UnicodeStandardize:
+    """Callable standardize for `TextVectorization`: string tensor in, same shape out."""
+
+    def __init__(self, lowercase: bool = True, characters: bool = False) -> None:
+        self.lowercase = lowercase
+        self.characters = characters
+        table = character_table(lowercase)
+        codes = sorted(table)
+        self._codes = np.array(codes, dtype=np.int32)
+        self._replacements = np.array([table[code].encode("utf-8") for code in codes], dtype=object)
+
+    def __call__(self, texts: Any) -> Any:
+        texts = tf.convert_to_tensor(texts, dtype=tf.string)
+        shape = tf.shape(texts)
+        flat = tf.reshape(texts, [-1])
+        characters = tf.strings.unicode_split(flat, "UTF-8", errors="replace")
+        codes = tf.strings.unicode_decode(flat, "UTF-8", errors="replace")
+        keys = tf.constant(self._codes)
+        position = tf.minimum(
+            tf.searchsorted(keys, codes.flat_values, side="left"), len(self._codes) - 1
+        )
+        found = tf.gather(keys, position) == codes.flat_values
+        replaced = tf.where(
+            found, tf.gather(tf.constant(self._replacements), position), characters.flat_values
+        )
+        joined = tf.strings.reduce_join(characters.with_flat_values(replaced), axis=-1)
+        spaced = tf.strings.regex_replace(joined, separated_pattern(self.characters), r" \0 ")
+        return tf.reshape(spaced, shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"lowercase": self.lowercase, "characters": self.characters}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> UnicodeStandardize:
+        return cls(**config)
