@@ -15,9 +15,11 @@ from typing import Any
 from recommender.errors import ConfigError
 from recommender.files import TEMPORARY_SUFFIX, write_json
 from recommender.search.engine import ENGINES
+from recommender.text import TOKENIZERS
 
 CONFIG_FILE = "config.json"
 FINAL_FITS = ("all", "holdout")
+SPLITS = ("auto", "words", "characters")
 LOCK_FILE = ".lock"
 
 
@@ -47,12 +49,17 @@ class RunConfig:
     final: str = "all"  # what the exported model trains on: all labels, or all but the test split
     test: str | None = None  # the user's own test split (a file read as DATA is); None: drawn
     validation: str | None = None  # the user's own validation split; None: drawn from DATA
+    tokenizer: str = "unicode"  # or "ascii" (Keras' built-in rules; see recommender.text)
+    lowercase: bool | None = None  # None: chosen from the vectors (cased files keep case)
+    split: str = "auto"  # "words", "characters" (scripts without spaces) or "auto": from the data
 
     def __post_init__(self) -> None:
         checks = [
             ("--seeds", self.seeds >= 1, "at least 1"),
             ("--more-seeds", self.more_seeds >= 0, "zero or more"),
             ("--final", self.final in FINAL_FITS, " or ".join(FINAL_FITS)),
+            ("--tokenizer", self.tokenizer in TOKENIZERS, " or ".join(TOKENIZERS)),
+            ("--split", self.split in SPLITS, " or ".join(SPLITS)),
             ("--trials", self.trials is None or self.trials >= 1, "at least 1"),
             ("--min-effect", self.min_effect >= 0, "zero or more"),
             ("test_fraction", 0 < self.test_fraction < 0.9, "between 0 and 0.9"),
@@ -66,6 +73,11 @@ class RunConfig:
                     f"{name} must be {expected}, got {getattr(self, _field(name), None)!r}",
                     fix=f"pass a value {expected}",
                 )
+        if self.tokenizer == "ascii" and self.split == "characters":
+            raise ConfigError(
+                "--split characters needs --tokenizer unicode (the ascii rules split on spaces)",
+                fix="drop --tokenizer ascii, or pass --split words",
+            )
         if self.engine not in ENGINES:
             raise ConfigError(
                 f"--engine must be one of {', '.join(ENGINES)}, got {self.engine!r}",

@@ -147,6 +147,47 @@ def _separated(characters: bool) -> re.Pattern[str]:
     return re.compile(separated_pattern(characters, re2=False))
 
 
+# Share of a data set's letters in the scripts written without spaces from which `--split auto`
+# makes one token per character: Chinese or Japanese text with some Latin words is far above it,
+# a Latin text quoting a few characters far below.
+CHARACTERS_FROM = 0.3
+
+
+def unspaced_share(texts: Sequence[str], sample: int = 5000) -> float:
+    """Share of the letters of (up to `sample` of) `texts` written in scripts without spaces."""
+    letters = unspaced = 0
+    pattern = re.compile(_class(UNSPACED_RANGES, re2=False))
+    for text in texts[:sample]:
+        letters += sum(1 for character in text if character.isalpha())
+        unspaced += len(pattern.findall(text))
+    return unspaced / letters if letters else 0.0
+
+
+def choose_rules(
+    texts: Sequence[str], tokenizer: str, lowercase: bool | None, split: str, cased: str | None
+) -> tuple[Rules, str]:
+    """The run's rules and why: `split` "auto" looks at the texts, `lowercase` None at the
+    vectors (`cased` names a vectors source whose keys keep case, or is None)."""
+    reasons = []
+    if lowercase is None:
+        lowercase = cased is None
+        reasons.append(
+            f"case kept: {cased} is a cased vectors source (--lowercase to change)"
+            if cased
+            else "lowercased: the vectors are lowercase (--no-lowercase to keep case)"
+        )
+    characters = split == "characters"
+    if split == "auto" and tokenizer == "unicode":
+        share = unspaced_share(texts)
+        characters = share >= CHARACTERS_FROM
+        reasons.append(
+            f"{share:.0%} of the letters are in scripts written without spaces: "
+            + ("one token per character" if characters else "split on spaces")
+            + " (--split words|characters to change)"
+        )
+    return Rules(tokenizer, lowercase, characters), "; ".join(reasons)
+
+
 def tokenize(text: str, rules: Rules = DEFAULT_RULES) -> list[str]:
     """Split one text into tokens exactly as the exported model's front does."""
     if rules.tokenizer == "ascii":
