@@ -135,6 +135,7 @@ class DatasetProfile:
     coverage: tuple[Coverage, ...]
     warnings: tuple[str, ...]
     seconds: float  # to compute this profile (loading the data and vectors not included)
+    tokenizer: str = ""  # the tokeniser's rules, and why they were chosen (text.Rules.describe)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

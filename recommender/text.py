@@ -84,8 +84,11 @@ class Rules:
         return f"unicode ({', '.join(parts)})"
 
     def as_dict(self) -> dict[str, object]:
-        return {"tokenizer": self.tokenizer, "lowercase": self.lowercase,
-                "characters": self.characters}
+        return {
+            "tokenizer": self.tokenizer,
+            "lowercase": self.lowercase,
+            "characters": self.characters,
+        }
 
 
 DEFAULT_RULES = Rules()
@@ -105,11 +108,9 @@ def _map_character(character: str, lowercase: bool) -> str:
     for char in form:
         if char.isspace():
             kept.append(" ")
-        elif char in _GLUE:
-            continue
-        elif unicodedata.category(char)[0] in "PS" and not _in(EMOJI_RANGES, ord(char)):
-            continue
-        else:
+        elif char not in _GLUE and (
+            unicodedata.category(char)[0] not in "PS" or _in(EMOJI_RANGES, ord(char))
+        ):
             kept.append(char)
     return "".join(kept)
 

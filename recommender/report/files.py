@@ -147,6 +147,7 @@ def markdown(report: dict[str, Any]) -> str:
         + ", ".join(f"{k} ({v:,})" for k, v in profile["class_counts"].items())
         + f"; median {profile['length_percentiles']['p50']:.0f} tokens; "
         f"vocabulary {profile['vocabulary_size']:,} words."
+        + (f" Tokeniser: {profile['tokenizer']}." if profile.get("tokenizer") else "")
     )
     for coverage in profile["coverage"]:
         lines.append(
