@@ -62,6 +62,7 @@ EMOJI_RANGES: tuple[tuple[int, int], ...] = (
 )
 # Joiners and variation selectors only glue emoji together: deleted, like a symbol.
 _GLUE = frozenset("\u200d\ufe0e\ufe0f")
+_APOSTROPHES = frozenset("\u2018\u2019\uff07")  # deleted inside words like ASCII's "'"
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class Rules:
             case = "ASCII letters lowercased" if self.lowercase else "case kept"
             return f"ascii (Keras' built-in rules: {case}, ASCII punctuation deleted)"
         parts = ["NFKC per character", "lowercased" if self.lowercase else "case kept"]
-        parts.append("punctuation and symbols deleted, emoji kept")
+        parts.append("punctuation and symbols deleted or, between words, a space; emoji kept")
         if self.characters:
             parts.append("one token per character of Chinese, Japanese, Thai, Lao, Khmer, Myanmar")
         return f"unicode ({', '.join(parts)})"
@@ -100,7 +101,15 @@ def _in(ranges: tuple[tuple[int, int], ...], code: int) -> bool:
 
 
 def _map_character(character: str, lowercase: bool) -> str:
-    """What the unicode rules make of one character, before words are split."""
+    """What the unicode rules make of one character, before words are split.
+
+    ASCII punctuation is deleted as Keras deletes it ("self-conscious" -> "selfconscious", the
+    form vectors' keys meet); so are other marks used inside words (dashes, connectors,
+    apostrophes). Any other non-ASCII punctuation or symbol separates words, as the full-width
+    commas and stops of Chinese and Japanese text do."""
+    category = unicodedata.category(character)
+    if not character.isascii() and category[0] in "PS" and not _in(EMOJI_RANGES, ord(character)):
+        return "" if category in ("Pd", "Pc") or character in _APOSTROPHES else " "
     form = unicodedata.normalize("NFKC", character)
     if lowercase:
         form = form.lower()
