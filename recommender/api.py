@@ -134,7 +134,7 @@ def profile(
 
 def _with_rules(result: DatasetProfile, inputs: Inputs) -> DatasetProfile:
     """The profile, saying how its texts were tokenised and why."""
-    reason = f"; {inputs.rules_reason}" if inputs.rules_reason else ""
+    reason = f" ({inputs.rules_reason})" if inputs.rules_reason else ""
     return replace(result, tokenizer=inputs.rules.describe() + reason)
 
 

@@ -506,8 +506,15 @@ def _rules_words(rules: Rules) -> str:
         mode = "lower_and_strip_punctuation" if rules.lowercase else "strip_punctuation"
         return f'built-in `standardize="{mode}"`, `split="whitespace"`'
     return (
-        "embrec's unicode rules (`recommender.keras_text.UnicodeStandardize`: "
-        + rules.describe().partition("(")[2].rstrip(")")
+        "embrec's unicode rules (`recommender.keras_text.UnicodeStandardize`: each character "
+        "normalised by NFKC"
+        + (" and lowercased" if rules.lowercase else "")
+        + ", punctuation and symbols deleted or a space between words, emoji kept"
+        + (
+            ", each character of Chinese, Japanese, Thai, Lao, Khmer and Myanmar a token"
+            if rules.characters
+            else ""
+        )
         + "), then split on spaces"
     )
 

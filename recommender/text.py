@@ -74,15 +74,11 @@ class Rules:
     characters: bool = False  # one token per character of the scripts written without spaces
 
     def describe(self) -> str:
-        """One line for the profile and the model card."""
+        """A few words for the profile and the model card."""
+        case = "lowercase" if self.lowercase else "case kept"
         if self.tokenizer == "ascii":
-            case = "ASCII letters lowercased" if self.lowercase else "case kept"
-            return f"ascii (Keras' built-in rules: {case}, ASCII punctuation deleted)"
-        parts = ["NFKC per character", "lowercased" if self.lowercase else "case kept"]
-        parts.append("punctuation and symbols deleted or, between words, a space; emoji kept")
-        if self.characters:
-            parts.append("one token per character of Chinese, Japanese, Thai, Lao, Khmer, Myanmar")
-        return f"unicode ({', '.join(parts)})"
+            return f"ascii (Keras' built-in rules), {case}"
+        return f"unicode, {case}, {'characters' if self.characters else 'words'}"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -181,20 +177,12 @@ def choose_rules(
     reasons = []
     if lowercase is None:
         lowercase = cased is None
-        reasons.append(
-            f"case kept: {cased} is a cased vectors source (--lowercase to change)"
-            if cased
-            else "lowercased: the vectors are lowercase (--no-lowercase to keep case)"
-        )
+        reasons.append(f"{cased} keeps case" if cased else "the vectors are lowercase")
     characters = split == "characters"
     if split == "auto" and tokenizer == "unicode":
         share = unspaced_share(texts)
         characters = share >= CHARACTERS_FROM
-        reasons.append(
-            f"{share:.0%} of the letters are in scripts written without spaces: "
-            + ("one token per character" if characters else "split on spaces")
-            + " (--split words|characters to change)"
-        )
+        reasons.append(f"{share:.0%} of the letters are in scripts written without spaces")
     return Rules(tokenizer, lowercase, characters), "; ".join(reasons)
 
 

@@ -90,9 +90,9 @@ def test_choose_rules_reads_the_script_from_the_data_and_case_from_the_vectors()
     chinese = ["质量还不错，内容只适合边上厕所便消遣了", "很后悔,不怎么样的一本书,千万别买 PS"]
     english = ["It's a GREAT film", "a dull one, 我 think"]
     rules, reason = choose_rules(chinese, "unicode", None, "auto", None)
-    assert rules == Rules(characters=True) and "one token per character" in reason
+    assert rules == Rules(characters=True) and "94% of the letters" in reason
     rules, reason = choose_rules(english, "unicode", None, "auto", "cc.en.300.vec")
-    assert rules == Rules(lowercase=False) and "cc.en.300.vec is a cased" in reason
+    assert rules == Rules(lowercase=False) and "cc.en.300.vec keeps case" in reason
     assert choose_rules(chinese, "unicode", True, "words", "x.vec") == (DEFAULT_RULES, "")
     assert choose_rules(chinese, "ascii", True, "auto", None)[0] == ASCII_RULES
 
