@@ -107,6 +107,8 @@ def _in_a_fresh_process(folder: Path, request: dict, body: str, embrec: bool = F
         + "print(json.dumps(answers))\n"
     )
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
+    if embrec:  # this checkout's package, whatever is installed
+        env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=folder
     )

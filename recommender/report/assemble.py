@@ -46,6 +46,10 @@ def build_report(
     """The content of report.json: every figure behind the verdict, and how to reproduce it."""
     import keras
 
+    evidence_dicts = [e.to_dict() for e in evidence]
+    yardstick_dicts = [
+        {**result.to_dict(), "comparison": verdict.to_dict()} for result, verdict in yardsticks
+    ]
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -65,11 +69,12 @@ def build_report(
             "space": space,
             "trials": [r.to_dict() for r in records],
         },
-        "evidence": [e.to_dict() for e in evidence],
+        "evidence": evidence_dicts,
         "recommendation": recommendation.to_dict(),
-        "yardsticks": [
-            {**result.to_dict(), "comparison": verdict.to_dict()} for result, verdict in yardsticks
-        ],
+        "at_majority_rate": at_majority_rate(
+            evidence_dicts, yardstick_dicts, data_profile.majority_share, config.min_effect
+        ),
+        "yardsticks": yardstick_dicts,
         "search_progress": search_progress([r.to_dict() for r in records]),
         "first_trials": against_first(
             [r.to_dict() for r in records], [str(f.get("name", "")) for f in space.get("first", [])]
@@ -77,6 +82,41 @@ def build_report(
         **(extra or {}),
         "model": model,
     }
+
+
+def at_majority_rate(
+    evidence: Sequence[dict[str, Any]],
+    yardsticks: Sequence[dict[str, Any]],
+    majority_share: float,
+    min_effect: float,
+) -> dict[str, Any]:
+    """Whether every option scores at the rate of always predicting the most frequent class: then
+    none learned anything from the texts, and a verdict between them means nothing.
+
+    An option is at that rate when its 95% interval reaches down to it, or (one repetition)
+    when it leads it by less than `min_effect` points. The rate is the majority yardstick's test
+    accuracy, or the data's majority share without yardsticks."""
+    majority = next(
+        (y["accuracy_mean"] for y in yardsticks if y["candidate"] == "yardstick:majority"),
+        majority_share,
+    )
+
+    def at_rate(entry: dict[str, Any]) -> bool:
+        interval = entry["accuracy_ci95"]
+        if interval:
+            return interval[0] <= majority
+        return (entry["accuracy_mean"] - majority) * 100 < min_effect
+
+    flag = bool(evidence) and all(at_rate(entry) for entry in evidence)
+    sentence = (
+        f"every option scores at the rate of always predicting the most frequent class "
+        f"({majority * 100:.1f}%): none learned anything from the texts, so the verdict "
+        "between them means nothing; check the text column, the labels and the profile's "
+        "tokeniser line (a text in a script written without spaces needs --split characters)"
+        if flag
+        else ""
+    )
+    return {"flag": flag, "majority_accuracy": majority, "sentence": sentence}
 
 
 def command_line(config: RunConfig, export_vocab: int = DEFAULT_EXTENSION) -> str:

@@ -180,6 +180,8 @@ def render_summary(console: Console, report: dict[str, Any]) -> None:
     console.print(table)
     console.print(f"[bold]Recommendation:[/bold] {headline(report)}")
     console.print(f"  why: {decision['reason']}.")
+    if report.get("at_majority_rate", {}).get("flag"):
+        console.print(f"  [bold red]warning:[/bold red] {report['at_majority_rate']['sentence']}.")
     for entry in report.get("yardsticks", []):
         if entry["comparison"]["verdict"] != "behind":
             console.print(f"  [yellow]yardstick:[/yellow] {entry['comparison']['sentence']}.")

@@ -56,6 +56,8 @@ def html_report(report: dict[str, Any]) -> str:
     if decision.get("runner_up"):
         parts.append(f"<p>Runner-up: {escape(_option(report, decision['runner_up']))}.</p>")
     parts.append("</div>")
+    if report.get("at_majority_rate", {}).get("flag"):
+        parts.append(f"<div class='warn'>{escape(report['at_majority_rate']['sentence'])}.</div>")
     for entry in report.get("yardsticks", []):
         if entry["comparison"]["verdict"] != "behind":
             parts.append(f"<div class='warn'>{escape(entry['comparison']['sentence'])}.</div>")
