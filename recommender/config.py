@@ -15,11 +15,10 @@ from typing import Any
 from recommender.errors import ConfigError
 from recommender.files import TEMPORARY_SUFFIX, write_json
 from recommender.search.engine import ENGINES
-from recommender.text import TOKENIZERS
+from recommender.text import check_options
 
 CONFIG_FILE = "config.json"
 FINAL_FITS = ("all", "holdout")
-SPLITS = ("auto", "words", "characters")
 LOCK_FILE = ".lock"
 
 
@@ -58,8 +57,6 @@ class RunConfig:
             ("--seeds", self.seeds >= 1, "at least 1"),
             ("--more-seeds", self.more_seeds >= 0, "zero or more"),
             ("--final", self.final in FINAL_FITS, " or ".join(FINAL_FITS)),
-            ("--tokenizer", self.tokenizer in TOKENIZERS, " or ".join(TOKENIZERS)),
-            ("--split", self.split in SPLITS, " or ".join(SPLITS)),
             ("--trials", self.trials is None or self.trials >= 1, "at least 1"),
             ("--min-effect", self.min_effect >= 0, "zero or more"),
             ("test_fraction", 0 < self.test_fraction < 0.9, "between 0 and 0.9"),
@@ -73,11 +70,7 @@ class RunConfig:
                     f"{name} must be {expected}, got {getattr(self, _field(name), None)!r}",
                     fix=f"pass a value {expected}",
                 )
-        if self.tokenizer == "ascii" and self.split == "characters":
-            raise ConfigError(
-                "--split characters needs --tokenizer unicode (the ascii rules split on spaces)",
-                fix="drop --tokenizer ascii, or pass --split words",
-            )
+        check_options(self.tokenizer, self.split)
         if self.engine not in ENGINES:
             raise ConfigError(
                 f"--engine must be one of {', '.join(ENGINES)}, got {self.engine!r}",
@@ -112,6 +105,8 @@ class RunConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
         known = {f.name for f in fields(cls)}
+        if "tokenizer" not in data:  # saved before the tokeniser options: Keras' ASCII rules
+            data = {**data, "tokenizer": "ascii", "lowercase": True}
         return cls(
             **{**{k: v for k, v in data.items() if k in known}, "vectors": tuple(data["vectors"])}
         )

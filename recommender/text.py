@@ -27,9 +27,12 @@ from functools import cache
 
 import numpy as np
 
+from recommender.errors import ConfigError
+
 PAD_TOKEN = ""
 OOV_TOKEN = "[UNK]"
 TOKENIZERS = ("unicode", "ascii")
+SPLITS = ("auto", "words", "characters")
 # Keras' DEFAULT_STRIP_REGEX: r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'
 _PUNCTUATION = re.compile(r"[!\"#$%&()*+,\-./:;<=>?@\[\\\]^_`{|}~']")
 _ASCII_UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -169,11 +172,30 @@ def unspaced_share(texts: Sequence[str], sample: int = 5000) -> float:
     return unspaced / letters if letters else 0.0
 
 
+def check_options(tokenizer: str, split: str) -> None:
+    """Refuse tokeniser options that name no rules, or rules that cannot work together."""
+    for option, value, allowed in (
+        ("--tokenizer", tokenizer, TOKENIZERS),
+        ("--split", split, SPLITS),
+    ):
+        if value not in allowed:
+            raise ConfigError(
+                f"{option} must be {' or '.join(allowed)}, got {value!r}",
+                fix=f"pass {option} {allowed[0]}",
+            )
+    if tokenizer == "ascii" and split == "characters":
+        raise ConfigError(
+            "--split characters needs --tokenizer unicode (the ascii rules split on spaces)",
+            fix="drop --tokenizer ascii, or pass --split words",
+        )
+
+
 def choose_rules(
     texts: Sequence[str], tokenizer: str, lowercase: bool | None, split: str, cased: str | None
 ) -> tuple[Rules, str]:
     """The run's rules and why: `split` "auto" looks at the texts, `lowercase` None at the
     vectors (`cased` names a vectors source whose keys keep case, or is None)."""
+    check_options(tokenizer, split)
     reasons = []
     if lowercase is None:
         lowercase = cased is None

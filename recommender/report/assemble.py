@@ -153,6 +153,12 @@ def command_line(config: RunConfig, export_vocab: int = DEFAULT_EXTENSION) -> st
         parts.append("--learning-curve" if config.learning_curve else "--no-learning-curve")
     if export_vocab != DEFAULT_EXTENSION:
         parts += ["--export-vocab", str(export_vocab)]
+    if config.tokenizer != RunConfig.tokenizer:
+        parts += ["--tokenizer", config.tokenizer]
+    if config.lowercase is not None:
+        parts.append("--lowercase" if config.lowercase else "--no-lowercase")
+    if config.split != RunConfig.split:
+        parts += ["--split", config.split]
     parts += ["--out", config.out]
     return " ".join(parts)
 
