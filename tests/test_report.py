@@ -217,3 +217,9 @@ def test_options_all_at_the_majority_rate_are_flagged_in_the_headline() -> None:
     one_seed = [_option("learned", [0.60], None)]  # no interval: the lead over the rate decides
     assert not at_majority_rate(one_seed, [], 0.55, 0.5)["flag"]
     assert at_majority_rate(one_seed, [], 0.598, 0.5)["flag"]
+    # Chinese reviews under the ascii rules: a sentence a token, so every option predicts one
+    # class for nearly every text; a zero-width interval must not hide it
+    constant = [_option("learned", [0.517, 0.517], [0.517, 0.517])]
+    assert at_majority_rate(constant, [{**majority[0], "accuracy_mean": 0.5}], 0.5, 0.5)["flag"]
+    weak = [_option("learned", [0.56, 0.56], [0.56, 0.56])]  # weak but real signal
+    assert not at_majority_rate(weak, [{**majority[0], "accuracy_mean": 0.5}], 0.5, 0.5)["flag"]

@@ -84,6 +84,9 @@ def build_report(
     }
 
 
+NO_SIGNAL_SHARE = 0.05  # a lead over the majority rate below this share of the room above it
+
+
 def at_majority_rate(
     evidence: Sequence[dict[str, Any]],
     yardsticks: Sequence[dict[str, Any]],
@@ -93,9 +96,11 @@ def at_majority_rate(
     """Whether every option scores at the rate of always predicting the most frequent class: then
     none learned anything from the texts, and a verdict between them means nothing.
 
-    An option is at that rate when its 95% interval reaches down to it, or (one repetition)
-    when it leads it by less than `min_effect` points. The rate is the majority yardstick's test
-    accuracy, or the data's majority share without yardsticks."""
+    An option is at that rate when its 95% interval reaches down to it, or when it leads it by
+    less than `min_effect` points or by less than `NO_SIGNAL_SHARE` of the way from it to 100%
+    (on balanced classes, 51.7% against 50%: a model that predicts one class for nearly every
+    text). The rate is the majority yardstick's test accuracy, or the data's majority share
+    without yardsticks."""
     majority = next(
         (y["accuracy_mean"] for y in yardsticks if y["candidate"] == "yardstick:majority"),
         majority_share,
@@ -103,9 +108,12 @@ def at_majority_rate(
 
     def at_rate(entry: dict[str, Any]) -> bool:
         interval = entry["accuracy_ci95"]
-        if interval:
-            return interval[0] <= majority
-        return (entry["accuracy_mean"] - majority) * 100 < min_effect
+        lead = entry["accuracy_mean"] - majority
+        return (
+            bool(interval and interval[0] <= majority)
+            or lead * 100 < min_effect
+            or lead < NO_SIGNAL_SHARE * (1 - majority)
+        )
 
     flag = bool(evidence) and all(at_rate(entry) for entry in evidence)
     sentence = (
