@@ -120,7 +120,8 @@ def at_majority_rate(
         f"every option scores at the rate of always predicting the most frequent class "
         f"({majority * 100:.1f}%): none learned anything from the texts, so the verdict "
         "between them means nothing; check the text column, the labels and the profile's "
-        "tokeniser line (a text in a script written without spaces needs --split characters)"
+        "tokeniser line (text in a script written without spaces needs --tokenizer unicode "
+        "and --split characters)"
         if flag
         else ""
     )
