@@ -4,10 +4,11 @@ TensorFlow has no Unicode normalisation op, and its own lowercasing and `\\p{..}
 other Unicode tables than Python's, so the step applies `text.character_table` itself: each
 character is looked up in the table's sorted code points (`tf.searchsorted`) and replaced, then
 the characters that stand alone are spaced out with the same pattern as `text.tokenize`. Ids are
-therefore identical to training's by construction. A `.keras` file that uses it names it as
-`embrec>UnicodeStandardize`, so loading it needs this module imported first
-(`import recommender.keras_text`); the SavedModel holds the traced graph and loads with plain
-TensorFlow.
+therefore identical to training's by construction. The table is saved in the layer's config, so
+a model loaded under another Python (another Unicode version) still tokenises as training did.
+A `.keras` file that uses it names it as `embrec>UnicodeStandardize`, so loading it needs this
+module imported first (`import recommender.keras_text`); the SavedModel holds the traced graph
+and loads with plain TensorFlow.
 """
 
 from __future__ import annotations
@@ -25,13 +26,21 @@ from recommender.text import character_table, separated_pattern
 class UnicodeStandardize:
     """Callable standardize for `TextVectorization`: string tensor in, same shape out."""
 
-    def __init__(self, lowercase: bool = True, characters: bool = False) -> None:
+    def __init__(
+        self, lowercase: bool = True, characters: bool = False, table: dict[str, str] | None = None
+    ) -> None:
+        """`table` (code point as text -> replacement) is the saved one; None builds this
+        Python's (`text.character_table`)."""
         self.lowercase = lowercase
         self.characters = characters
-        table = character_table(lowercase)
-        codes = sorted(table)
+        if table is None:
+            table = {str(code): mapped for code, mapped in character_table(lowercase).items()}
+        self.table = table
+        codes = sorted(int(code) for code in table)
         self._codes = np.array(codes, dtype=np.int32)
-        self._replacements = np.array([table[code].encode("utf-8") for code in codes], dtype=object)
+        self._replacements = np.array(
+            [table[str(code)].encode("utf-8") for code in codes], dtype=object
+        )
 
     def __call__(self, texts: Any) -> Any:
         texts = tf.convert_to_tensor(texts, dtype=tf.string)
@@ -52,7 +61,7 @@ class UnicodeStandardize:
         return tf.reshape(spaced, shape)
 
     def get_config(self) -> dict[str, Any]:
-        return {"lowercase": self.lowercase, "characters": self.characters}
+        return {"lowercase": self.lowercase, "characters": self.characters, "table": self.table}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> UnicodeStandardize:

@@ -3,8 +3,9 @@
 Two sets of rules (`Rules`), each reproduced exactly by the exported model's front:
 
 - "unicode" (the default): each character is mapped on its own to its NFKC form, lowercased by
-  Unicode rules (unless `lowercase` is off, for cased vectors), Unicode punctuation and symbols
-  are deleted (emoji are kept, each its own token) and any Unicode space splits words. With
+  Unicode rules (unless `lowercase` is off, for cased vectors); Unicode punctuation and symbols
+  are deleted, or become a space where they separate words (`_map_character`); emoji are kept,
+  each its own token, and any Unicode space splits words. With
   `characters` on, every character of a script written without spaces (Chinese, Japanese, Thai,
   Lao, Khmer, Myanmar) is a token of its own; other words stay whole. The mapping is one table
   per code point, so the exported model applies the very same table with TensorFlow string ops.
@@ -126,7 +127,7 @@ def _map_character(character: str, lowercase: bool) -> str:
 @cache
 def character_table(lowercase: bool) -> dict[int, str]:
     """Code point -> replacement, for every assigned character the unicode rules change
-    (about 14,000; built in a quarter second from this Python's Unicode database)."""
+    (about 11,000; built in a quarter second from this Python's Unicode database)."""
     table = {}
     for code in range(0x110000):
         character = chr(code)
