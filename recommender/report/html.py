@@ -126,6 +126,8 @@ def _profile(report: dict[str, Any]) -> list[str]:
         + ", ".join(f"{name} {count:,}" for name, count in report["splits"].items())
         + ".</p>",
     ]
+    if profile.get("tokenizer"):
+        parts.append(f"<p>Tokeniser: {escape(profile['tokenizer'])}.</p>")
     if profile.get("regime"):
         parts.append(
             f"<p>Data regime: <strong>{escape(profile['regime'])}</strong> "
