@@ -385,12 +385,11 @@ def test_each_new_strategy_exports_a_raw_string_model_that_loads_in_a_fresh_proc
 ) -> None:
     """multichannel, frozen-then-tuned (two phases, a smaller embedding learning rate) and
     frozen-oov, each with its vocabulary extension: built-in layers only, so the saved model
-    loads without embrec (under the ascii rules, Keras' built-in ones) and answers from raw
-    strings as the trained model does from ids."""
+    loads without embrec and answers from raw strings as the trained model does from ids."""
     import_keras()
     dataset = load_dataset(EXAMPLES / "customer_reviews.txt")
     texts, labels = list(dataset.texts[::20]), list(dataset.labels[::20])  # ~190 real reviews
-    tokens = tokenize_all(texts, ASCII_RULES)
+    tokens = tokenize_all(texts, ASCII_RULES)  # Keras' built-in rules: no embrec code to load
     needed = {t for document in tokens for t in document}
     vectors = load_vectors("glove-6b-50d", needed, rules=ASCII_RULES)
     splits = split(labels, seed=0)
