@@ -141,6 +141,24 @@ def test_max_size_keeps_the_most_frequent_words() -> None:
     assert vocabulary.words == ("z", "y")
 
 
+@pytest.mark.parametrize("rules", MODES[:3], ids=MODE_IDS[:3])
+@settings(max_examples=25, deadline=None)
+@given(
+    texts=st.lists(st.text(st.characters(max_codepoint=127), max_size=40), min_size=1, max_size=5)
+)
+def test_ascii_texts_take_the_fast_path_of_the_exported_front_to_the_same_ids(
+    rules: Rules, texts: list[str]
+) -> None:
+    """The unicode front handles ASCII-only texts with built-in ops: same tokens, whether a
+    batch is all ASCII or mixed."""
+    texts = texts + ["naïve ÉCOLE"] if len(texts) % 2 else texts
+    tokens = [tokenize(t, rules) for t in texts]
+    vocabulary = Vocabulary.build([*tokens, ["word"]])
+    np.testing.assert_array_equal(
+        vocabulary.encode(tokens, 8), _keras_ids(texts, vocabulary, 8, rules)
+    )
+
+
 @pytest.mark.parametrize("rules", MODES, ids=MODE_IDS)
 @settings(max_examples=150, deadline=None)
 @given(text=st.text())
