@@ -944,6 +944,10 @@ def is_cased(path_or_name: str, sample: int = 20_000) -> bool:
     if path_or_name in BUILTIN_NAMES or not path.is_file():
         return False  # the built-in GloVe is lowercase; a missing file is load_vectors' error
     layout = _detect(path, path_or_name)
+    if layout.format == "fasttext-bin":
+        words = _fasttext_words(path, layout, sample)
+        if words is not None:
+            return sum(word != word.lower() for word in words) >= 0.05 * len(words) > 0
     stub = Vectors(
         name=path.name,
         source=path_or_name,
@@ -955,6 +959,27 @@ def is_cased(path_or_name: str, sample: int = 20_000) -> bool:
     )
     words = list(itertools.islice(source_words(stub), sample))
     return sum(word != word.lower() for word in words) >= 0.05 * len(words) > 0
+
+
+def _fasttext_words(path: Path, layout: _Layout, sample: int) -> list[str] | None:
+    """The first `sample` words of a fastText .bin since 2017 (its dictionary follows a 64-byte
+    header), read without loading a model of several GB; None for an older file."""
+    with _open(path, layout.compressed) as f:
+        if np.frombuffer(f.read(4).ljust(4, b"\0"), "<i4")[0] != _FASTTEXT_MAGIC:
+            return None
+        f.read(60)  # version and the training arguments
+        size = int(np.frombuffer(f.read(12).ljust(12, b"\0"), "<i4")[0])
+        f.read(16)  # token count and pruned-index size
+        words: list[str] = []
+        for _ in range(min(size, sample)):
+            word = bytearray()
+            while (byte := f.read(1)) not in (b"\0", b""):
+                word += byte
+            if not byte:
+                break
+            f.read(9)  # the word's count and type
+            words.extend(_utf8(bytes(word)))
+        return words
 
 
 def source_words(vectors: Vectors) -> Iterator[str]:

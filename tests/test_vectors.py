@@ -25,6 +25,7 @@ from recommender.vectors import (
     cache_dir,
     is_cased,
     load_vectors,
+    source_words,
 )
 
 THE_STARTS = [0.418, 0.24968, -0.41242]  # row "the" of the original glove.6B.50d.txt
@@ -772,3 +773,7 @@ def test_fasttext_vectors_of_another_language_meet_tokens_under_the_runs_rules(
             assert hows["видал"] == "normalised" and hows[first] == "exact"
             assert hows[last] == ("normalised" if rules.lowercase else "exact")
     assert not is_cased("glove-6b-50d")
+    # a .bin's case is read from its dictionary, not by loading a model of several GB
+    path = gensim_data / "crime-and-punishment.bin"
+    words = vectors_module._fasttext_words(path, vectors_module._detect(path, str(path)), 100)
+    assert words == list(source_words(load_vectors(str(path), ["и"], cache=False)))[:100]
