@@ -35,8 +35,8 @@ from recommender.prepare import Prepared
 from recommender.pretrain import Corpus, Settings, domain_vectors, run_corpus
 from recommender.profile import DatasetProfile, profile_dataset
 from recommender.space import SearchSpace
-from recommender.text import tokenize_all
-from recommender.vectors import Vectors, load_vectors
+from recommender.text import Rules, choose_rules, tokenize_all
+from recommender.vectors import Vectors, is_cased, load_vectors
 
 Events = Callable[[str, dict[str, Any]], None]
 
@@ -52,6 +52,8 @@ class Inputs:
     dataset: Dataset
     tokens: list[list[str]]
     vectors: tuple[Vectors, ...]
+    rules: Rules  # how the texts became tokens (and how the exported model will tokenise)
+    rules_reason: str  # why, when chosen automatically
 
 
 def load_inputs(
@@ -61,11 +63,17 @@ def load_inputs(
     vectors: Sequence[str],
     *,
     dataset: Dataset | None = None,
+    tokenizer: str = "unicode",
+    lowercase: bool | None = None,
+    split: str = "auto",
 ) -> Inputs:
-    """`dataset` (from `load_splits`, with the user's test/validation rows) instead of DATA."""
+    """`dataset` (from `load_splits`, with the user's test/validation rows) instead of DATA;
+    `tokenizer`, `lowercase` and `split` as `text.choose_rules` takes them."""
     if dataset is None:
         dataset = load_dataset(data, text_column=text_column, label_column=label_column)
-    tokens = tokenize_all(dataset.texts)
+    cased = None if lowercase is not None else next((v for v in vectors if is_cased(v)), None)
+    rules, reason = choose_rules(dataset.texts, tokenizer, lowercase, split, cased)
+    tokens = tokenize_all(dataset.texts, rules)
     needed = {token for document in tokens for token in document}
     if not needed:
         column = f" in column '{dataset.text_column}'" if dataset.text_column else ""
@@ -76,14 +84,14 @@ def load_inputs(
             if column
             else "check that the file holds the texts",
         )
-    loaded = tuple(load_vectors(name, needed) for name in vectors)
+    loaded = tuple(load_vectors(name, needed, rules=rules) for name in vectors)
     names = [v.name for v in loaded]
     if len(set(names)) != len(names):
         raise ConfigError(
             f"two vectors sources share the name '{max(names, key=names.count)}'",
             fix="rename one of the files",
         )
-    return Inputs(dataset, tokens, loaded)
+    return Inputs(dataset, tokens, loaded, rules, reason)
 
 
 def profile(
@@ -94,24 +102,54 @@ def profile(
     vectors: Sequence[str] = ("glove-6b-50d",),
     test: str | None = None,
     validation: str | None = None,
+    tokenizer: str = "unicode",
+    lowercase: bool | None = None,
+    split: str = "auto",
 ) -> DatasetProfile:
     """Size, lengths and vocabulary coverage of a dataset, without training anything; with
     `test`/`validation` files, of DATA and them, split as `recommend` splits them."""
+    rules = {"tokenizer": tokenizer, "lowercase": lowercase, "split": split}
     if test is None and validation is None:
-        inputs = load_inputs(data, text_column, label_column, vectors)
-        return profile_dataset(
-            data, inputs.tokens, inputs.dataset.labels, inputs.vectors, inputs.dataset.warnings
+        inputs = load_inputs(data, text_column, label_column, vectors, **rules)
+        return _with_rules(
+            profile_dataset(
+                data, inputs.tokens, inputs.dataset.labels, inputs.vectors, inputs.dataset.warnings
+            ),
+            inputs,
         )
     dataset, splits = load_splits(
         data, test=test, validation=validation, text_column=text_column, label_column=label_column
     )
-    inputs = load_inputs(data, text_column, label_column, vectors, dataset=dataset)
-    result = profile_dataset(
-        data, inputs.tokens, dataset.labels, inputs.vectors, dataset.warnings, splits
+    inputs = load_inputs(data, text_column, label_column, vectors, dataset=dataset, **rules)
+    result = _with_rules(
+        profile_dataset(
+            data, inputs.tokens, dataset.labels, inputs.vectors, dataset.warnings, splits
+        ),
+        inputs,
     )
     files = (("validation", validation), ("test", test))
     given = ", ".join(f"{part} {path}" for part, path in files if path)
     return replace(result, split_origin=f"{given}; the rest from DATA as recommend splits it")
+
+
+def _with_rules(result: DatasetProfile, inputs: Inputs) -> DatasetProfile:
+    """The profile, saying how its texts were tokenised and why."""
+    reason = f" ({inputs.rules_reason})" if inputs.rules_reason else ""
+    return replace(result, tokenizer=inputs.rules.describe() + reason)
+
+
+def _config_inputs(config: RunConfig, dataset: Dataset) -> Inputs:
+    """The inputs of a run: its data, tokenised by the rules its options choose."""
+    return load_inputs(
+        config.data,
+        config.text_column,
+        config.label_column,
+        config.vectors,
+        dataset=dataset,
+        tokenizer=config.tokenizer,
+        lowercase=config.lowercase,
+        split=config.split,
+    )
 
 
 @dataclass(frozen=True)
@@ -165,9 +203,7 @@ def _recommend(
     started = time.perf_counter()
     space = load_space(config.space)
     dataset, splits = _load_splits(config)
-    inputs = load_inputs(
-        config.data, config.text_column, config.label_column, config.vectors, dataset=dataset
-    )
+    inputs = _config_inputs(config, dataset)
     labels = inputs.dataset.labels
     corpus = _domain_corpus(config.unlabeled, config, inputs, splits) if config.unlabeled else None
     resumed = run_lock.enter_context(open_run(config))  # once the inputs are known usable
@@ -182,6 +218,7 @@ def _recommend(
     data_profile = profile_dataset(  # the run's split: key words and probe see training only
         config.data, inputs.tokens, labels, inputs.vectors, inputs.dataset.warnings, splits
     )
+    data_profile = _with_rules(data_profile, inputs)
     write_json(run_dir / "profile.json", data_profile.to_dict())
     events("profile", {"profile": data_profile})
 
@@ -263,6 +300,7 @@ def _recommend(
             chosen,
             min_effect=config.min_effect,
             seed=config.seed,
+            rules=inputs.rules,
         )
     curve = None
     if wants_curve(config.learning_curve, data_profile.regime):
@@ -282,6 +320,7 @@ def _recommend(
             cache_dir=run_dir / "learning_curve",
             with_yardstick=config.yardsticks,
             on_point=lambda point: events("curve_point", {"point": point}),
+            rules=inputs.rules,
         )
 
     events("export", {"candidate": recommendation.recommended})
@@ -380,6 +419,7 @@ def export_final_model(
         model_dir,
         test_texts=[inputs.dataset.texts[i] for i in splits.test],
         test_labels=final.y["test"],
+        rules=inputs.rules,
         vectors=vectors,
         extension_limit=export_vocab,
         details={"candidate": chosen.candidate, "config": chosen.config},
@@ -401,6 +441,7 @@ def export_final_model(
         "vocabulary_size": len(final.vocabulary.words),
         "exported_vocabulary_size": exported.vocabulary_size,
         "sequence_length": final.sequence_length,
+        "tokenizer": inputs.rules.as_dict(),
         "vectors": None
         if vectors is None
         else {"name": vectors.name, "source": vectors.source, "licence": vectors.licence},
@@ -484,9 +525,7 @@ def _export(
                 fix="run embrec export from the folder the run was started in, or restore the file",
             )
     dataset, splits = _load_splits(config)
-    inputs = load_inputs(
-        config.data, config.text_column, config.label_column, config.vectors, dataset=dataset
-    )
+    inputs = _config_inputs(config, dataset)
     if dict(sorted(Counter(inputs.dataset.labels).items())) != report["profile"]["class_counts"]:
         raise DataError(
             "the data has changed since the run (its class counts differ from report.json)",
@@ -585,6 +624,7 @@ def _with_domain_vectors(
         {token for document in inputs.tokens for token in document},
         config.run_dir / "domain",
         settings=Settings(seed=config.seed),
+        rules=inputs.rules,
         on_progress=lambda phase, done, total, rate: events(
             "pretrain_progress", {"phase": phase, "done": done, "total": total, "rate": rate}
         ),
@@ -633,6 +673,7 @@ def predict(
     `on_batch(count)` hears of each batch done (for a progress bar)."""
     import keras
 
+    import recommender.keras_text  # noqa: F401  (registers the unicode rules' standardize step)
     from recommender.export import predict_texts
 
     labels, model_file = _exported(Path(model_dir))

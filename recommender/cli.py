@@ -56,6 +56,32 @@ VectorsOption = Annotated[
     ),
 ]
 DebugOption = Annotated[bool, typer.Option(help="Show the full traceback of an error.")]
+TokenizerOption = Annotated[
+    str,
+    typer.Option(
+        help="'unicode': NFKC per character, Unicode lowercase, Unicode punctuation and symbols "
+        "deleted, emoji kept (loading model.keras needs embrec; its SavedModel does not); "
+        "'ascii': Keras' built-in rules, ASCII only (model.keras loads with plain Keras)."
+    ),
+]
+LowercaseOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--lowercase/--no-lowercase",
+        help="Lowercase the texts (default: yes, unless a --vectors file keeps case, such as "
+        "fastText's cc.* files).",
+        show_default=False,
+    ),
+]
+SplitOption = Annotated[
+    str,
+    typer.Option(
+        help="'characters': one token per character of Chinese, Japanese, Thai, Lao, Khmer and "
+        "Myanmar (words of other scripts stay whole; the pool encoder's word pairs then learn "
+        "character pairs); 'words': split on spaces only; 'auto': characters when at least "
+        "30% of the letters are in those scripts."
+    ),
+]
 # The default is recommender.export.DEFAULT_EXTENSION (not imported here: --help stays instant).
 ExportVocabOption = Annotated[
     int,
@@ -196,6 +222,9 @@ def recommend(
             show_default=False,
         ),
     ] = None,
+    tokenizer: TokenizerOption = "unicode",
+    lowercase: LowercaseOption = None,
+    split: SplitOption = "auto",
     quiet: Annotated[bool, typer.Option(help="Print only the recommendation line.")] = False,
     debug: DebugOption = False,
 ) -> None:
@@ -241,6 +270,9 @@ def recommend(
             engine=engine,
             time_budget=budget,
             storage=storage,
+            tokenizer=tokenizer,
+            lowercase=lowercase,
+            split=split,
         )
         if resume is not None:  # every option from the run's own config.json
             config = load_config(resume)
@@ -340,6 +372,9 @@ def profile(
     text_column: TextColumn = None,
     label_column: LabelColumn = None,
     vectors: VectorsOption = None,
+    tokenizer: TokenizerOption = "unicode",
+    lowercase: LowercaseOption = None,
+    split: SplitOption = "auto",
     json_output: Annotated[bool, typer.Option("--json", help="Print the profile as JSON.")] = False,
     debug: DebugOption = False,
 ) -> None:
@@ -360,6 +395,9 @@ def profile(
             vectors=tuple(vectors or ("glove-6b-50d",)),
             test=None if test is None else str(test),
             validation=None if validation is None else str(validation),
+            tokenizer=tokenizer,
+            lowercase=lowercase,
+            split=split,
         )
         if json_output:
             typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))

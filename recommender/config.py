@@ -15,6 +15,7 @@ from typing import Any
 from recommender.errors import ConfigError
 from recommender.files import TEMPORARY_SUFFIX, write_json
 from recommender.search.engine import ENGINES
+from recommender.text import check_options
 
 CONFIG_FILE = "config.json"
 FINAL_FITS = ("all", "holdout")
@@ -47,6 +48,9 @@ class RunConfig:
     final: str = "all"  # what the exported model trains on: all labels, or all but the test split
     test: str | None = None  # the user's own test split (a file read as DATA is); None: drawn
     validation: str | None = None  # the user's own validation split; None: drawn from DATA
+    tokenizer: str = "unicode"  # or "ascii" (Keras' built-in rules; see recommender.text)
+    lowercase: bool | None = None  # None: chosen from the vectors (cased files keep case)
+    split: str = "auto"  # "words", "characters" (scripts without spaces) or "auto": from the data
 
     def __post_init__(self) -> None:
         checks = [
@@ -66,6 +70,7 @@ class RunConfig:
                     f"{name} must be {expected}, got {getattr(self, _field(name), None)!r}",
                     fix=f"pass a value {expected}",
                 )
+        check_options(self.tokenizer, self.split)
         if self.engine not in ENGINES:
             raise ConfigError(
                 f"--engine must be one of {', '.join(ENGINES)}, got {self.engine!r}",
@@ -100,6 +105,8 @@ class RunConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
         known = {f.name for f in fields(cls)}
+        if "tokenizer" not in data:  # saved before the tokeniser options: Keras' ASCII rules
+            data = {**data, "tokenizer": "ascii", "lowercase": True}
         return cls(
             **{**{k: v for k, v in data.items() if k in known}, "vectors": tuple(data["vectors"])}
         )

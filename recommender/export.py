@@ -1,11 +1,14 @@
-"""Export: the trained model behind a built-in tokenising layer, so it takes raw strings.
+"""Export: the trained model behind a tokenising layer, so it takes raw strings.
 
 The front is `TextVectorization` with the exact rules of `recommender.text` and the training
-vocabulary, so the saved `.keras` file loads with plain `keras.models.load_model` (no import of
-this package) and tokenises as training did. Building that layer needs TensorFlow installed: under
-the JAX or torch backend the wrapping runs in a TensorFlow subprocess on a saved copy of the
-token-id model. Pretrained strategies may also keep the pretrained rows of frequent words that
-training never saw (the vocabulary extension), when that does not lower test accuracy.
+vocabulary, so the model tokenises as training did. Under the ascii rules they are its built-in
+ones, and the saved `.keras` file loads with plain `keras.models.load_model`; under the unicode
+rules its standardize step is `keras_text.UnicodeStandardize`, so loading the `.keras` file needs
+`import recommender.keras_text` first, while the SavedModel loads with plain TensorFlow.
+Building that layer needs TensorFlow installed: under the JAX or torch backend the wrapping runs
+in a TensorFlow subprocess on a saved copy of the token-id model. Pretrained strategies may also
+keep the pretrained rows of frequent words that training never saw (the vocabulary extension),
+when that does not lower test accuracy.
 """
 
 from __future__ import annotations
@@ -30,7 +33,14 @@ from recommender.errors import UserError
 from recommender.files import write_json, write_text
 from recommender.models import appended_rows
 from recommender.report.files import accuracy_words
-from recommender.text import Vocabulary, normalize_word, tokenize_all
+from recommender.text import (
+    ASCII_RULES,
+    DEFAULT_RULES,
+    Rules,
+    Vocabulary,
+    normalize_word,
+    tokenize_all,
+)
 from recommender.vectors import Vectors, load_vectors, source_words
 
 MODEL_FILE = "model.keras"
@@ -50,6 +60,11 @@ PARITY_PROBES: tuple[str, ...] = (
     "self-conscious e-mail (re)charge $20/month @home #1 50% off",
     "zxqvw flibbertigibbet wordsneverseenintraining",
     "non-breaking\u00a0space, em\u2003space, nel\x85line, nul\x00byte",
+    "Über DAS Café, ¡Hola! «Très» bien… İstanbul ΣΟΦΟΣ straße ǅemal",
+    "我喜欢这个产品，质量很好！PS：物流太慢了……５星 iPhone很好用",
+    "東京タワーに行きました。ｶﾀｶﾅ とても楽しかった😀👍🏽 ❤️ 👨\u200d👩\u200d👧",
+    "ภาษาไทยไม่มีช่องว่าง ۱۲۳ مرحبا بالعالم! שָׁלוֹם עוֹלָם",
+    "Ｆｕｌｌｗｉｄｔｈ ﬁnance ½ x² ℌ e\u0301cole cafe\u0301 \u3000ideographic\u2028line",
     " ".join(["long"] * 1000),  # longer than any sequence length: truncated the same way
 )
 
@@ -60,8 +75,11 @@ _PROBABILITIES = "probabilities.npy"
 _STAGING = ".export-"  # a staging folder in the model folder (left behind only by a crash)
 
 
-def raw_text_model(int_model: Any, vocabulary: Vocabulary, sequence_length: int) -> Any:
-    """Wrap a model on token ids into one on raw strings (a 1-D batch of texts)."""
+def raw_text_model(
+    int_model: Any, vocabulary: Vocabulary, sequence_length: int, rules: Rules = DEFAULT_RULES
+) -> Any:
+    """Wrap a model on token ids into one on raw strings (a 1-D batch of texts), tokenised by
+    `rules` as `recommender.text` tokenises."""
     import keras
 
     if keras.backend.backend() != "tensorflow":
@@ -72,7 +90,7 @@ def raw_text_model(int_model: Any, vocabulary: Vocabulary, sequence_length: int)
         )
     texts = keras.Input(shape=(), dtype="string", name="text")
     tokenize = keras.layers.TextVectorization(
-        standardize="lower_and_strip_punctuation",
+        standardize=_standardize(rules),
         split="whitespace",
         output_mode="int",
         output_sequence_length=sequence_length,
@@ -80,6 +98,15 @@ def raw_text_model(int_model: Any, vocabulary: Vocabulary, sequence_length: int)
         name="tokenize",
     )
     return keras.Model(texts, int_model(tokenize(texts)), name="embrec_text_classifier")
+
+
+def _standardize(rules: Rules) -> Any:
+    """TextVectorization's standardize for `rules`: a built-in mode for the ascii rules."""
+    if rules.tokenizer == "ascii":
+        return "lower_and_strip_punctuation" if rules.lowercase else "strip_punctuation"
+    from recommender.keras_text import UnicodeStandardize
+
+    return UnicodeStandardize(lowercase=rules.lowercase, characters=rules.characters)
 
 
 @dataclass(frozen=True)
@@ -117,6 +144,7 @@ def export_model(
     extension_limit: int = DEFAULT_EXTENSION,
     details: dict[str, Any] | None = None,
     held_out: bool = True,
+    rules: Rules = DEFAULT_RULES,
 ) -> ExportedModel:
     """Write model.keras, saved_model/ and labels.json into `model_dir`.
 
@@ -141,7 +169,7 @@ def export_model(
     elif extension_limit == 0:
         extension["reason"] = "disabled (--export-vocab 0)"
     else:
-        words, rows = extension_rows(vectors, vocabulary, extension_limit)
+        words, rows = extension_rows(vectors, vocabulary, extension_limit, rules)
         extension["words"] = len(words)
         if words:
             extended = _with_rows(int_model, appended_rows(int_model, rows))
@@ -157,8 +185,8 @@ def export_model(
         measured = []
         for number, variant in enumerate(variants):
             folder = staging / str(number)
-            from_text = _write_on_tensorflow(variant, sequence_length, texts, folder)
-            ids = variant.vocabulary.encode(tokenize_all(texts), sequence_length)
+            from_text = _write_on_tensorflow(variant, sequence_length, texts, folder, rules)
+            ids = variant.vocabulary.encode(tokenize_all(texts, rules), sequence_length)
             from_ids = variant.reference.predict(ids, batch_size=512, verbose=0)
             accuracy = float(np.mean(from_text[: len(test_texts)].argmax(axis=1) == test_labels))
             measured.append((folder, variant, accuracy, float(np.abs(from_text - from_ids).max())))
@@ -219,14 +247,14 @@ def _with_rows(int_model: Any, appended: dict[str, np.ndarray]) -> Any:
 
 
 def extension_rows(
-    vectors: Vectors, vocabulary: Vocabulary, limit: int
+    vectors: Vectors, vocabulary: Vocabulary, limit: int, rules: Rules = DEFAULT_RULES
 ) -> tuple[tuple[str, ...], np.ndarray]:
     """Up to `limit` words outside `vocabulary`, as the tokeniser writes them, taken from the
     most frequent words of the vectors source, with their pretrained rows."""
     known = set(vocabulary.words)
     tokens: list[str] = []
     for word in source_words(vectors):
-        token = normalize_word(word)
+        token = normalize_word(word, rules)
         # a NUL would reach the exported vocabulary as another word (see Vocabulary.build)
         if token is None or token in known or "\x00" in token:
             continue
@@ -234,7 +262,8 @@ def extension_rows(
         tokens.append(token)
         if len(tokens) == limit:
             break
-    loaded = load_vectors(vectors.name if vectors.format == "builtin" else vectors.source, tokens)
+    source = vectors.name if vectors.format == "builtin" else vectors.source
+    loaded = load_vectors(source, tokens, rules=rules)
     found = [(token, loaded.lookup(token)[0]) for token in tokens]
     kept = [(token, row) for token, row in found if row is not None]
     if not kept:
@@ -243,7 +272,7 @@ def extension_rows(
 
 
 def _write_on_tensorflow(
-    variant: _Variant, sequence_length: int, texts: Sequence[str], folder: Path
+    variant: _Variant, sequence_length: int, texts: Sequence[str], folder: Path, rules: Rules
 ) -> np.ndarray:
     """Save the variant's id model and let TensorFlow wrap it (see `write_text_model`); returns
     the wrapped model's probabilities for `texts`, computed from raw strings."""
@@ -255,6 +284,7 @@ def _write_on_tensorflow(
         "words": list(variant.vocabulary.words),
         "sequence_length": sequence_length,
         "texts": list(texts),
+        "rules": rules.as_dict(),
     }
     write_json(folder / _REQUEST, request)
     if keras.backend.backend() == "tensorflow":
@@ -296,7 +326,8 @@ def write_text_model(folder: Path) -> None:
     request = json.loads((folder / _REQUEST).read_text(encoding="utf-8"))
     int_model = keras.models.load_model(folder / _ID_MODEL, compile=False)
     vocabulary = Vocabulary(tuple(request["words"]))
-    model = raw_text_model(int_model, vocabulary, int(request["sequence_length"]))
+    rules = Rules(**request["rules"])
+    model = raw_text_model(int_model, vocabulary, int(request["sequence_length"]), rules)
     model.save(folder / MODEL_FILE)
     model.export(str(folder / SAVED_MODEL_DIR), verbose=False)
     np.save(folder / _PROBABILITIES, predict_texts(model, request["texts"]))
@@ -353,6 +384,7 @@ def model_card(report: dict[str, Any]) -> str:
         else f"not the recommended option ({decision['recommended']} is)"
     )
     extension = model["vocabulary_extension"]
+    rules = Rules(**model.get("tokenizer", ASCII_RULES.as_dict()))  # older runs: the ascii rules
     lines = [
         f"# Model card: {describe(model['candidate'], model['config'])}",
         "",
@@ -382,8 +414,8 @@ def model_card(report: dict[str, Any]) -> str:
         "configuration: "
         + ", ".join(f"{k}={v}" for k, v in model["config"].items() if k != "encoder")
         + ".",
-        f'- Tokeniser: Keras `TextVectorization(standardize="lower_and_strip_punctuation", '
-        f'split="whitespace")`, {model["vocabulary_size"]:,} training words'
+        f"- Tokeniser: Keras `TextVectorization`, {_rules_words(rules)}; "
+        f"{model['vocabulary_size']:,} training words"
         + (f" + {extension['words']:,} extension words" if extension["kept"] else "")
         + f", texts cut to their first {model['sequence_length']} tokens.",
     ]
@@ -425,9 +457,14 @@ def model_card(report: dict[str, Any]) -> str:
         "",
         "## Limits",
         "",
-        "- Only ASCII letters are lowercased and ASCII punctuation removed; contractions lose "
-        "their apostrophe (`don't` -> `dont`). Words outside the vocabulary all share one "
-        "out-of-vocabulary row.",
+        (
+            "- Only ASCII letters are lowercased and ASCII punctuation removed; "
+            if rules.tokenizer == "ascii"
+            else "- Characters are normalised one at a time (NFKC), so text in decomposed form "
+            "(`e` + combining accent) stays apart from its composed form; "
+        )
+        + "contractions lose their apostrophe (`don't` -> `dont`). Words outside the "
+        "vocabulary all share one out-of-vocabulary row.",
         f"- Texts longer than {model['sequence_length']} tokens are truncated.",
     ]
     for coverage in profile["coverage"]:
@@ -449,13 +486,39 @@ def model_card(report: dict[str, Any]) -> str:
         "`model.keras` (Keras 3: `keras.models.load_model`, call it on `tf.constant([...])`), "
         "`saved_model/` (TensorFlow SavedModel: `served = tf.saved_model.load(...)`, then "
         "`served.serve(texts)`; keep `served` referenced, it owns the weights), "
-        "`labels.json` (class order), `report.json` (every figure of the run). Neither model "
-        "needs embrec installed; both need TensorFlow to tokenise.",
+        "`labels.json` (class order), `report.json` (every figure of the run). Both need "
+        "TensorFlow to tokenise. "
+        + (
+            "Neither needs embrec installed."
+            if rules.tokenizer == "ascii"
+            else "The SavedModel needs nothing else; `model.keras` names embrec's standardize "
+            "step, so run `import recommender.keras_text` (embrec installed) before "
+            "`keras.models.load_model`."
+        ),
         "",
         f"Reproduce the run: `{report['command']}`",
         "",
     ]
     return "\n".join(lines)
+
+
+def _rules_words(rules: Rules) -> str:
+    """The tokeniser's rules in the model card's words."""
+    if rules.tokenizer == "ascii":
+        mode = "lower_and_strip_punctuation" if rules.lowercase else "strip_punctuation"
+        return f'built-in `standardize="{mode}"`, `split="whitespace"`'
+    return (
+        "embrec's unicode rules (`recommender.keras_text.UnicodeStandardize`: each character "
+        "normalised by NFKC"
+        + (" and lowercased" if rules.lowercase else "")
+        + ", punctuation and symbols deleted or a space between words, emoji kept"
+        + (
+            ", each character of Chinese, Japanese, Thai, Lao, Khmer and Myanmar a token"
+            if rules.characters
+            else ""
+        )
+        + "), then split on spaces"
+    )
 
 
 def predict_texts(

@@ -23,6 +23,7 @@ from recommender.files import read_json, write_json
 from recommender.models import Candidate
 from recommender.prepare import prepare
 from recommender.space import SearchSpace
+from recommender.text import DEFAULT_RULES, Rules
 from recommender.vectors import Vectors
 
 FRACTIONS = (0.1, 0.25, 0.5)
@@ -137,6 +138,7 @@ def curve_report(
     cache_dir: Path,
     with_yardstick: bool,
     on_point: Callable[[CurvePoint], None] | None = None,
+    rules: Rules = DEFAULT_RULES,
 ) -> dict[str, Any]:
     """report.json's `learning_curve`: the finalists (and the TF-IDF yardstick) on nested
     subsets of the training split, with the sentences that matter."""
@@ -154,6 +156,7 @@ def curve_report(
             label_ids[splits.test],
             len(classes),
             seed=seeds[0],
+            rules=rules,
         )[0]
         return tfidf.accuracy_mean
 

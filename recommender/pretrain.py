@@ -26,7 +26,7 @@ from typing import IO, Any
 from recommender.data import load_texts
 from recommender.errors import ConfigError, DataError
 from recommender.files import TEMPORARY_SUFFIX, read_json, write_file, write_json
-from recommender.text import tokenize
+from recommender.text import DEFAULT_RULES, Rules, tokenize
 from recommender.vectors import Vectors, load_vectors
 
 ALGORITHMS = ("word2vec", "fasttext")
@@ -151,13 +151,15 @@ def _decoded_lines(path: Path) -> Iterator[str]:
                     continue
 
 
-def held_out_lines(texts: Iterable[str]) -> frozenset[tuple[str, ...]]:
+def held_out_lines(
+    texts: Iterable[str], rules: Rules = DEFAULT_RULES
+) -> frozenset[tuple[str, ...]]:
     """The token sequences of every line of `texts`, and of each whole text (a corpus may hold a
     multi-line text on one line): a corpus line equal to one of them is dropped."""
     found: set[tuple[str, ...]] = set()
     for text in texts:
         for line in [text, *text.split("\n")]:
-            tokens = tuple(tokenize(line))
+            tokens = tuple(tokenize(line, rules))
             if tokens:
                 found.add(tokens)
     return frozenset(found)
@@ -180,8 +182,10 @@ def spool(
     folder: Path,
     exclude: frozenset[tuple[str, ...]] = frozenset(),
     on_progress: Progress | None = None,
+    rules: Rules = DEFAULT_RULES,
 ) -> Spooled:
-    """Tokenise the corpus into a spool file in `folder`, dropping excluded lines."""
+    """Tokenise the corpus into a spool file in `folder` by the run's `rules`, dropping
+    excluded lines."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         # a temporary file's name: a resumed run deletes one that a killed run left behind
@@ -194,7 +198,7 @@ def spool(
         ) from exc
     try:
         with os.fdopen(handle, "wb") as out:
-            return _write_spool(corpus, out, Path(name), exclude, on_progress)
+            return _write_spool(corpus, out, Path(name), exclude, on_progress, rules)
     except BaseException as error:
         Path(name).unlink(missing_ok=True)
         if isinstance(error, OSError):
@@ -212,6 +216,7 @@ def _write_spool(
     path: Path,
     exclude: frozenset[tuple[str, ...]],
     on_progress: Progress | None,
+    rules: Rules,
 ) -> Spooled:
     """One sentence a line (a corpus line, cut every MAX_SENTENCE words), tokens joined by
     spaces, which no token holds."""
@@ -221,7 +226,7 @@ def _write_spool(
     for text in corpus.documents():
         documents += 1
         for line in text.split("\n"):
-            tokens = tokenize(line)
+            tokens = tokenize(line, rules)
             if not tokens:
                 continue
             if tuple(tokens) in exclude:
@@ -407,12 +412,13 @@ def domain_vectors(
     *,
     settings: Settings,
     on_progress: Progress | None = None,
+    rules: Rules = DEFAULT_RULES,
 ) -> tuple[Vectors, dict[str, Any]]:
     """The run's domain vectors (trained once, then reused from `folder` on resume) and the
     numbers behind them. The key is the spool's digest, so a changed corpus trains again."""
     folder.mkdir(parents=True, exist_ok=True)
-    exclude = held_out_lines(held_out_texts)
-    spooled = spool(corpus, folder, exclude)
+    exclude = held_out_lines(held_out_texts, rules)
+    spooled = spool(corpus, folder, exclude, rules=rules)
     try:
         key = hashlib.sha256(
             f"{spooled.digest} {json.dumps(asdict(settings), sort_keys=True)}".encode()
@@ -431,7 +437,7 @@ def domain_vectors(
     finally:
         spooled.path.unlink(missing_ok=True)
     name = f"domain-{settings.algorithm}"
-    vectors = replace(load_vectors(str(kv_path), needed, cache=False), name=name)
+    vectors = replace(load_vectors(str(kv_path), needed, cache=False, rules=rules), name=name)
     summary = {
         "name": name,
         "corpus": corpus.origin,

@@ -135,6 +135,7 @@ class DatasetProfile:
     coverage: tuple[Coverage, ...]
     warnings: tuple[str, ...]
     seconds: float  # to compute this profile (loading the data and vectors not included)
+    tokenizer: str = ""  # the tokeniser's rules, and why they were chosen (text.Rules.describe)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -284,6 +285,13 @@ def _with_dataset_warnings(profile: DatasetProfile) -> DatasetProfile:
         )
     if profile.probe is None:
         notes.append("no probe: it needs at least 2 training documents in every class")
+    if profile.mean_length < 3 and profile.hapax_share > 0.9 and profile.documents >= 50:
+        notes.append(
+            f"documents average {profile.mean_length:.1f} tokens and {profile.hapax_share:.0%} "
+            "of the words occur once: whole sentences are single tokens, so no model can learn "
+            "from them; text in a script written without spaces needs --tokenizer unicode "
+            "--split characters"
+        )
     return replace(profile, warnings=tuple(notes))
 
 

@@ -1,52 +1,252 @@
 """The one tokeniser and vocabulary, shared by profile, training and export.
 
-The rules are exactly those of Keras' `TextVectorization(standardize="lower_and_strip_punctuation",
-split="whitespace")`, so the exported model can tokenise raw strings with a built-in layer and
-needs no custom code to load: ASCII letters are lowercased (other characters are kept as they are),
-the ASCII punctuation below is deleted, and text is split on ASCII whitespace. Index 0 is padding
-and index 1 stands for any word outside the vocabulary, as in `TextVectorization`.
+Two sets of rules (`Rules`), each reproduced exactly by the exported model's front:
+
+- "unicode" (the default): each character is mapped on its own to its NFKC form, lowercased by
+  Unicode rules (unless `lowercase` is off, for cased vectors); Unicode punctuation and symbols
+  are deleted, or become a space where they separate words (`_map_character`); emoji are kept,
+  each its own token, and any Unicode space splits words. With
+  `characters` on, every character of a script written without spaces (Chinese, Japanese, Thai,
+  Lao, Khmer, Myanmar) is a token of its own; other words stay whole. The mapping is one table
+  per code point, so the exported model applies the very same table with TensorFlow string ops.
+- "ascii": exactly Keras' `TextVectorization(standardize="lower_and_strip_punctuation",
+  split="whitespace")` (or "strip_punctuation" without lowercasing): ASCII letters lowercased,
+  ASCII punctuation deleted, split on ASCII whitespace. Its exported model needs no embrec code.
+
+Index 0 is padding and index 1 stands for any word outside the vocabulary, as in
+`TextVectorization`.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 
+from recommender.errors import ConfigError
+
 PAD_TOKEN = ""
 OOV_TOKEN = "[UNK]"
+TOKENIZERS = ("unicode", "ascii")
+SPLITS = ("auto", "words", "characters")
 # Keras' DEFAULT_STRIP_REGEX: r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'
 _PUNCTUATION = re.compile(r"[!\"#$%&()*+,\-./:;<=>?@\[\\\]^_`{|}~']")
 _ASCII_UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _ASCII_WHITESPACE = re.compile(r"[ \t\n\r\f\v]+")
-# Characters the tokeniser deletes, lowercases or splits on (also used as an RE2 pattern).
+# Characters the ASCII rules delete, lowercase or split on (also used as an RE2 pattern).
 TOKENIZER_CHANGES = r"[A-Z!\"#$%&()*+,\-./:;<=>?@\[\\\]^_`{|}~' \t\n\r\f\v]"
-_CHANGES = re.compile(TOKENIZER_CHANGES)
+# The ASCII characters the unicode rules change: the same and the other ASCII spaces.
+_UNICODE_CHANGES = TOKENIZER_CHANGES[:-1] + r"\x1c-\x1f]"
+
+# Scripts written without spaces between words: with `characters`, one token per character.
+UNSPACED_RANGES: tuple[tuple[int, int], ...] = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x2E80, 0x2FDF),  # CJK radicals, Kangxi radicals
+    (0x3005, 0x3007),  # ideographic iteration mark, closing mark, number zero
+    (0x3021, 0x3029),  # Hangzhou numerals
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x31F0, 0x31FF),  # Katakana phonetic extensions
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0x20000, 0x323AF),  # CJK extensions B to H
+)
+# Emoji are symbols, but carry meaning in reviews and tweets: kept, each a token of its own.
+EMOJI_RANGES: tuple[tuple[int, int], ...] = (
+    (0x2600, 0x27BF),  # miscellaneous symbols, dingbats
+    (0x1F000, 0x1F3FA),  # game pieces, pictographs (up to the skin-tone modifiers)
+    (0x1F400, 0x1FAFF),  # pictographs, emoticons, transport, supplemental symbols
+)
+# Joiners and variation selectors only glue emoji together: deleted, like a symbol.
+_GLUE = frozenset("\u200d\ufe0e\ufe0f")
+_APOSTROPHES = frozenset("\u2018\u2019\uff07")  # deleted inside words like ASCII's "'"
 
 
-def tokenize(text: str) -> list[str]:
-    """Split one text into tokens exactly as the exported model's TextVectorization does."""
-    cleaned = _PUNCTUATION.sub("", text.translate(_ASCII_UPPER))
-    return [token for token in _ASCII_WHITESPACE.split(cleaned) if token]
+@dataclass(frozen=True)
+class Rules:
+    """How texts become tokens: chosen once per run, saved with it and with the exported model."""
+
+    tokenizer: str = "unicode"  # or "ascii": Keras' built-in rules
+    lowercase: bool = True  # off for cased vectors (fastText cc.* files)
+    characters: bool = False  # one token per character of the scripts written without spaces
+
+    def describe(self) -> str:
+        """A few words for the profile and the model card."""
+        case = "lowercase" if self.lowercase else "case kept"
+        if self.tokenizer == "ascii":
+            return f"ascii (Keras' built-in rules), {case}"
+        return f"unicode, {case}, {'characters' if self.characters else 'words'}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "tokenizer": self.tokenizer,
+            "lowercase": self.lowercase,
+            "characters": self.characters,
+        }
 
 
-def normalize_word(word: str) -> str | None:
+DEFAULT_RULES = Rules()
+ASCII_RULES = Rules(tokenizer="ascii")
+
+
+def _in(ranges: tuple[tuple[int, int], ...], code: int) -> bool:
+    return any(low <= code <= high for low, high in ranges)
+
+
+def _map_character(character: str, lowercase: bool) -> str:
+    """What the unicode rules make of one character, before words are split.
+
+    ASCII punctuation is deleted as Keras deletes it ("self-conscious" -> "selfconscious", the
+    form vectors' keys meet); so are other marks used inside words (dashes, connectors,
+    apostrophes). Any other non-ASCII punctuation or symbol separates words, as the full-width
+    commas and stops of Chinese and Japanese text do."""
+    category = unicodedata.category(character)
+    if not character.isascii() and category[0] in "PS" and not _in(EMOJI_RANGES, ord(character)):
+        return "" if category in ("Pd", "Pc") or character in _APOSTROPHES else " "
+    form = unicodedata.normalize("NFKC", character)
+    if lowercase:
+        form = form.lower()
+    kept = []
+    for char in form:
+        if char.isspace():
+            kept.append(" ")
+        elif char not in _GLUE and (
+            unicodedata.category(char)[0] not in "PS" or _in(EMOJI_RANGES, ord(char))
+        ):
+            kept.append(char)
+    return "".join(kept)
+
+
+@cache
+def character_table(lowercase: bool) -> dict[int, str]:
+    """Code point -> replacement, for every assigned character the unicode rules change
+    (about 11,000; built in a quarter second from this Python's Unicode database)."""
+    table = {}
+    for code in range(0x110000):
+        character = chr(code)
+        if unicodedata.category(character) in ("Cn", "Cs", "Co"):
+            continue
+        mapped = _map_character(character, lowercase)
+        if mapped != character:
+            table[code] = mapped
+    return table
+
+
+def _class(ranges: tuple[tuple[int, int], ...], re2: bool) -> str:
+    """A character class of code point ranges, for RE2 (TensorFlow) or Python's `re`."""
+    if re2:
+        return "[" + "".join(f"\\x{{{low:X}}}-\\x{{{high:X}}}" for low, high in ranges) + "]"
+    return "[" + "".join(f"\\U{low:08X}-\\U{high:08X}" for low, high in ranges) + "]"
+
+
+def separated_pattern(characters: bool, re2: bool = True) -> str:
+    """The characters that become tokens of their own: emoji, and with `characters` those of
+    the scripts written without spaces."""
+    return _class(EMOJI_RANGES + (UNSPACED_RANGES if characters else ()), re2)
+
+
+@cache
+def _separated(characters: bool) -> re.Pattern[str]:
+    return re.compile(separated_pattern(characters, re2=False))
+
+
+# Share of a data set's letters in the scripts written without spaces from which `--split auto`
+# makes one token per character: Chinese or Japanese text with some Latin words is far above it,
+# a Latin text quoting a few characters far below.
+CHARACTERS_FROM = 0.3
+
+
+def unspaced_share(texts: Sequence[str], sample: int = 5000) -> float:
+    """Share of the letters of (up to `sample` of) `texts` written in scripts without spaces."""
+    letters = unspaced = 0
+    pattern = re.compile(_class(UNSPACED_RANGES, re2=False))
+    for text in texts[:sample]:
+        letters += sum(1 for character in text if character.isalpha())
+        unspaced += len(pattern.findall(text))
+    return unspaced / letters if letters else 0.0
+
+
+def check_options(tokenizer: str, split: str) -> None:
+    """Refuse tokeniser options that name no rules, or rules that cannot work together."""
+    for option, value, allowed in (
+        ("--tokenizer", tokenizer, TOKENIZERS),
+        ("--split", split, SPLITS),
+    ):
+        if value not in allowed:
+            raise ConfigError(
+                f"{option} must be {' or '.join(allowed)}, got {value!r}",
+                fix=f"pass {option} {allowed[0]}",
+            )
+    if tokenizer == "ascii" and split == "characters":
+        raise ConfigError(
+            "--split characters needs --tokenizer unicode (the ascii rules split on spaces)",
+            fix="drop --tokenizer ascii, or pass --split words",
+        )
+
+
+def choose_rules(
+    texts: Sequence[str], tokenizer: str, lowercase: bool | None, split: str, cased: str | None
+) -> tuple[Rules, str]:
+    """The run's rules and why: `split` "auto" looks at the texts, `lowercase` None at the
+    vectors (`cased` names a vectors source whose keys keep case, or is None)."""
+    check_options(tokenizer, split)
+    reasons = []
+    if lowercase is None:
+        lowercase = cased is None
+        reasons.append(f"{cased} keeps case" if cased else "the vectors are lowercase")
+    characters = split == "characters"
+    if split == "auto" and tokenizer == "unicode":
+        share = unspaced_share(texts)
+        characters = share >= CHARACTERS_FROM
+        reasons.append(f"{share:.0%} of the letters are in scripts written without spaces")
+    return Rules(tokenizer, lowercase, characters), "; ".join(reasons)
+
+
+def tokenize(text: str, rules: Rules = DEFAULT_RULES) -> list[str]:
+    """Split one text into tokens exactly as the exported model's front does."""
+    if rules.tokenizer == "ascii":
+        cleaned = text.translate(_ASCII_UPPER) if rules.lowercase else text
+        cleaned = _PUNCTUATION.sub("", cleaned)
+        return [token for token in _ASCII_WHITESPACE.split(cleaned) if token]
+    mapped = text.translate(character_table(rules.lowercase))
+    mapped = _separated(rules.characters).sub(r" \g<0> ", mapped)
+    return mapped.split()
+
+
+def normalize_word(word: str, rules: Rules = DEFAULT_RULES) -> str | None:
     """The single token this tokeniser makes of `word` ("Self-Conscious" -> "selfconscious"),
     or None when it makes none or several: how a vectors file's keys meet the data's tokens."""
-    tokens = tokenize(word)
+    tokens = tokenize(word, rules)
     return tokens[0] if len(tokens) == 1 else None
 
 
-def changed_by_tokenize(word: str) -> bool:
-    """Whether the tokeniser would alter this word (cheap pre-check before `normalize_word`)."""
-    return _CHANGES.search(word) is not None
+def changes_pattern(rules: Rules = DEFAULT_RULES) -> str:
+    """A class of the ASCII characters the rules change (also an RE2 pattern); under the
+    unicode rules any other character may change a word too."""
+    return TOKENIZER_CHANGES if rules.tokenizer == "ascii" else _UNICODE_CHANGES
 
 
-def tokenize_all(texts: Iterable[str]) -> list[list[str]]:
-    return [tokenize(text) for text in texts]
+@cache
+def _changes(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def changed_by_tokenize(word: str, rules: Rules = DEFAULT_RULES) -> bool:
+    """Whether the tokeniser may alter this word (cheap pre-check before `normalize_word`)."""
+    if rules.tokenizer == "unicode" and not word.isascii():
+        return True
+    return _changes(changes_pattern(rules)).search(word) is not None
+
+
+def tokenize_all(texts: Iterable[str], rules: Rules = DEFAULT_RULES) -> list[list[str]]:
+    return [tokenize(text, rules) for text in texts]
 
 
 @dataclass(frozen=True)

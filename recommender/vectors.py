@@ -17,6 +17,7 @@ import csv
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
@@ -32,7 +33,13 @@ from typing import IO, NamedTuple
 import numpy as np
 
 from recommender.errors import VectorsError
-from recommender.text import TOKENIZER_CHANGES, changed_by_tokenize, normalize_word
+from recommender.text import (
+    DEFAULT_RULES,
+    Rules,
+    changed_by_tokenize,
+    changes_pattern,
+    normalize_word,
+)
 
 BUILTIN_NAMES: tuple[str, ...] = ("glove-6b-50d",)
 CACHE_ENV = "EMBREC_CACHE_DIR"
@@ -52,7 +59,6 @@ _SNIFF = 1 << 12  # bytes after a header line that tell binary rows from text
 _WHITESPACE = b" \t\n\r\x0b\x0c"
 _PARSE_BLOCK = 4096  # kept text rows parsed together: bounds the unparsed text held
 _PANDAS_ROWS = 512  # from this many rows pandas' C parser (6x numpy's) pays for its import
-_CHANGES_BYTES = re.compile(TOKENIZER_CHANGES.encode("ascii"))
 _TEXT_BYTES = bytes([9, 10, 13, *range(0x20, 0x7F), *range(0x80, 0x100)])
 # What each format is called in errors: "read as ..." shows the guess next to every problem.
 FORMAT_NAMES = {
@@ -67,7 +73,7 @@ _GZIP = "+gzip"  # suffix of the format of a gzip-compressed file
 
 # Bump when what a cache entry holds, or how its rows are chosen, changes (the tokeniser's rules
 # decide the normalised rows): older entries are then simply not found.
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 _CACHE_MAX_BYTES = 2 << 30  # least recently used entries beyond this are deleted
 _IDENTITY_BYTES = 1 << 16
 _CACHE_UNREADABLE = (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile)
@@ -163,8 +169,15 @@ def cache_dir() -> Path:
     return Path(root) / "embrec" / "vectors"
 
 
-def load_vectors(path_or_name: str, needed: Iterable[str], *, cache: bool = True) -> Vectors:
-    """Read the rows of `needed` words (and of their lowercase forms) from a file or built-in.
+def load_vectors(
+    path_or_name: str,
+    needed: Iterable[str],
+    *,
+    cache: bool = True,
+    rules: Rules = DEFAULT_RULES,
+) -> Vectors:
+    """Read the rows of `needed` words (and of their lowercase forms) from a file or built-in;
+    a source word that `rules` turn into a needed token stands for it ("Self-Conscious").
 
     With `cache`, rows kept before for the same file (path, size, modification time) and the same
     words are read from `cache_dir()` instead; an unreadable entry is rebuilt, never trusted.
@@ -175,13 +188,13 @@ def load_vectors(path_or_name: str, needed: Iterable[str], *, cache: bool = True
     try:
         identity = _identity(path_or_name)
         if not cache:
-            return _timed(_read(path_or_name, targets), started, None, hit=False)
-        key = _cache_key(identity, targets)
+            return _timed(_read(path_or_name, targets, rules), started, None, hit=False)
+        key = _cache_key(identity, targets, rules)
         entry = _cache_entry(identity, key)
         cached, notes = _read_cache(entry, key, path_or_name)
         if cached is not None:
             return _timed(cached, started, entry, hit=True)
-        vectors = _read(path_or_name, targets)
+        vectors = _read(path_or_name, targets, rules)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise VectorsError(
             f"the gzip data is damaged or cut short ({exc})",
@@ -200,16 +213,16 @@ def load_vectors(path_or_name: str, needed: Iterable[str], *, cache: bool = True
     return _timed(vectors, started, entry, hit=False)
 
 
-def _read(path_or_name: str, targets: set[str]) -> Vectors:
+def _read(path_or_name: str, targets: set[str], rules: Rules) -> Vectors:
     if path_or_name in BUILTIN_NAMES:
-        return _read_builtin(path_or_name, targets)
+        return _read_builtin(path_or_name, targets, rules)
     path = Path(path_or_name)
     layout = _detect(path, path_or_name)
     if layout.format in ("fasttext-bin", "gensim-kv"):
-        return _read_gensim(path, path_or_name, layout, targets)
+        return _read_gensim(path, path_or_name, layout, targets, rules)
     if layout.format == "word2vec-binary":
-        return _read_binary(path, path_or_name, layout, targets)
-    return _read_text(path, path_or_name, layout, targets)
+        return _read_binary(path, path_or_name, layout, targets, rules)
+    return _read_text(path, path_or_name, layout, targets, rules)
 
 
 def _timed(vectors: Vectors, started: float, entry: Path | None, hit: bool) -> Vectors:
@@ -262,8 +275,9 @@ def _stat(path: Path) -> tuple[str, int, int, int, str]:
     return str(resolved), status.st_size, status.st_mtime_ns, status.st_ino, digest
 
 
-def _cache_key(identity: _Identity, targets: set[str]) -> str:
-    return _digest(json.dumps([_CACHE_VERSION, identity, sorted(targets)], ensure_ascii=False))
+def _cache_key(identity: _Identity, targets: set[str], rules: Rules) -> str:
+    key = [_CACHE_VERSION, identity, sorted(targets), rules.as_dict()]
+    return _digest(json.dumps(key, ensure_ascii=False))
 
 
 def _cache_entry(identity: _Identity, key: str) -> Path:
@@ -506,8 +520,10 @@ def _decode(word: bytes) -> tuple[str, bool]:
 class _Rows:
     """Collects the kept rows of a scan, with the warnings a scan can raise about the file."""
 
-    def __init__(self, targets: set[str], unit: str) -> None:
+    def __init__(self, targets: set[str], unit: str, rules: Rules) -> None:
         self.targets = targets
+        self.rules = rules
+        self.changes = re.compile(changes_pattern(rules).encode("ascii"))
         self.ascii_targets = {word.encode("ascii") for word in targets if word.isascii()}
         self.unit = unit  # "line" or "word": where a reader counts positions
         self.words: list[str] = []
@@ -527,7 +543,7 @@ class _Rows:
         without decoding (this is most of a scan's time)."""
         if word.isascii():
             if word not in self.ascii_targets:
-                if _CHANGES_BYTES.search(word) is None:
+                if self.changes.search(word) is None:
                     return None
                 return self._normalised(word.decode("ascii"))
             text = word.decode("ascii")
@@ -547,9 +563,9 @@ class _Rows:
 
     def _normalised(self, text: str) -> str | None:
         """Keep a source word whose tokenised form is needed (the first such word wins)."""
-        if not changed_by_tokenize(text) or text in self.kept:
+        if not changed_by_tokenize(text, self.rules) or text in self.kept:
             return None
-        token = normalize_word(text)
+        token = normalize_word(text, self.rules)
         if token is None or token not in self.targets or token in self.normalised:
             return None
         self.normalised[token] = len(self.words)  # the row `keep` appends next
@@ -580,14 +596,16 @@ class _Rows:
 # --- readers ----------------------------------------------------------------------------------
 
 
-def _read_text(path: Path, source: str, layout: _Layout, targets: set[str]) -> Vectors:
+def _read_text(
+    path: Path, source: str, layout: _Layout, targets: set[str], rules: Rules
+) -> Vectors:
     """Scan lines as bytes; every line's field count is checked, only needed rows are parsed
     (in blocks, by pandas' C parser when a block is large: float parsing is the costly part)."""
     dim = layout.dim
     expected = f"expected {dim}" + (
         " like line 1" if layout.count is None else " (the header's size)"
     )
-    rows = _Rows(targets, "line")
+    rows = _Rows(targets, "line", rules)
     pending: list[bytes] = []  # the values of kept rows not parsed yet
     blocks: list[np.ndarray] = []
     vocabulary_size = 0
@@ -706,11 +724,13 @@ def _ragged(
     )
 
 
-def _read_binary(path: Path, source: str, layout: _Layout, targets: set[str]) -> Vectors:
+def _read_binary(
+    path: Path, source: str, layout: _Layout, targets: set[str], rules: Rules
+) -> Vectors:
     """Walk word2vec C binary rows (word, space, dim float32s) in chunks; copy needed rows only."""
     count, dim = layout.count or 0, layout.dim
     row_bytes = 4 * dim
-    rows = _Rows(targets, "word")
+    rows = _Rows(targets, "word", rules)
     with _open(path, layout.compressed) as f:
         f.readline()
         # a word, a space and a vector per row (a compressed file's size says nothing)
@@ -796,7 +816,7 @@ def _builtin_root(name: str) -> Path:
     return Path(ROOT)
 
 
-def _read_builtin(name: str, targets: set[str]) -> Vectors:
+def _read_builtin(name: str, targets: set[str], rules: Rules) -> Vectors:
     """The registry package's GloVe: a memory-mapped .npy and its vocabulary in parquet."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -808,12 +828,15 @@ def _read_builtin(name: str, targets: set[str]) -> Vectors:
     found = pc.is_in(vocabulary, value_set=wanted).to_numpy(zero_copy_only=False)
     rows = np.flatnonzero(found).tolist()
     normalised: dict[str, int] = {}
-    changed = pc.match_substring_regex(vocabulary, TOKENIZER_CHANGES).to_numpy(zero_copy_only=False)
+    pattern = changes_pattern(rules)
+    if rules.tokenizer == "unicode":
+        pattern = f"{pattern}|[^\\x00-\\x7F]"  # any other character may change a word too
+    changed = pc.match_substring_regex(vocabulary, pattern).to_numpy(zero_copy_only=False)
     candidates = np.flatnonzero(changed & ~found)  # words the tokeniser would alter
     for row, word in zip(
         candidates.tolist(), vocabulary.take(pa.array(candidates)).to_pylist(), strict=True
     ):
-        token = normalize_word(word)
+        token = normalize_word(word, rules)
         if token in targets and token not in normalised:
             normalised[token] = len(rows)
             rows.append(row)
@@ -830,7 +853,9 @@ def _read_builtin(name: str, targets: set[str]) -> Vectors:
     )
 
 
-def _read_gensim(path: Path, source: str, layout: _Layout, targets: set[str]) -> Vectors:
+def _read_gensim(
+    path: Path, source: str, layout: _Layout, targets: set[str], rules: Rules
+) -> Vectors:
     """fastText .bin and gensim pickles need gensim; fastText also builds unseen words from
     character n-grams.
 
@@ -866,8 +891,8 @@ def _read_gensim(path: Path, source: str, layout: _Layout, targets: set[str]) ->
     exact = sorted(index[word] for word in targets if word in index)
     normalised: dict[str, int] = {}
     for row, word in enumerate(kv.index_to_key):  # source words the tokeniser would alter
-        if word not in targets and changed_by_tokenize(word):
-            token = normalize_word(word)
+        if word not in targets and changed_by_tokenize(word, rules):
+            token = normalize_word(word, rules)
             if token in targets and token not in normalised:
                 normalised[token] = len(exact)  # the row appended next
                 exact.append(row)
@@ -910,6 +935,51 @@ def _refuse_supervised(path: Path, source: str, layout: _Layout) -> None:
             where=source,
             fix="Pass an unsupervised fastText model (skipgram or cbow) or its .vec file",
         )
+
+
+def is_cased(path_or_name: str, sample: int = 20_000) -> bool:
+    """Whether a source keeps case ("The" and "the" both keys, as fastText's cc.* files), read
+    from its first `sample` words: then the tokeniser should keep case too."""
+    path = Path(path_or_name)
+    if path_or_name in BUILTIN_NAMES or not path.is_file():
+        return False  # the built-in GloVe is lowercase; a missing file is load_vectors' error
+    layout = _detect(path, path_or_name)
+    if layout.format == "fasttext-bin":
+        words = _fasttext_words(path, layout, sample)
+        if words is not None:
+            return sum(word != word.lower() for word in words) >= 0.05 * len(words) > 0
+    stub = Vectors(
+        name=path.name,
+        source=path_or_name,
+        format=layout.format + (_GZIP if layout.compressed else ""),
+        dim=layout.dim,
+        vocabulary_size=0,
+        words=(),
+        matrix=np.empty((0, 0), dtype=np.float32),
+    )
+    words = list(itertools.islice(source_words(stub), sample))
+    return sum(word != word.lower() for word in words) >= 0.05 * len(words) > 0
+
+
+def _fasttext_words(path: Path, layout: _Layout, sample: int) -> list[str] | None:
+    """The first `sample` words of a fastText .bin since 2017 (its dictionary follows a 64-byte
+    header), read without loading a model of several GB; None for an older file."""
+    with _open(path, layout.compressed) as f:
+        if np.frombuffer(f.read(4).ljust(4, b"\0"), "<i4")[0] != _FASTTEXT_MAGIC:
+            return None
+        f.read(60)  # version and the training arguments
+        size = int(np.frombuffer(f.read(12).ljust(12, b"\0"), "<i4")[0])
+        f.read(16)  # token count and pruned-index size
+        words: list[str] = []
+        for _ in range(min(size, sample)):
+            word = bytearray()
+            while (byte := f.read(1)) not in (b"\0", b""):
+                word += byte
+            if not byte:
+                break
+            f.read(9)  # the word's count and type
+            words.extend(_utf8(bytes(word)))
+        return words
 
 
 def source_words(vectors: Vectors) -> Iterator[str]:

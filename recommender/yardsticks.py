@@ -22,7 +22,7 @@ from recommender.data import Splits
 from recommender.decide import YardstickVerdict, compare_yardstick
 from recommender.evidence import CandidateEvidence, Cost, SeedRun, macro_f1
 from recommender.prepare import Prepared
-from recommender.text import tokenize
+from recommender.text import DEFAULT_RULES, Rules, tokenize
 
 TFIDF = "yardstick:tfidf-logreg"
 MAJORITY = "yardstick:majority"
@@ -38,11 +38,13 @@ def run_yardsticks(
     num_classes: int,
     *,
     seed: int,
+    rules: Rules = DEFAULT_RULES,
 ) -> list[CandidateEvidence]:
-    """Fit both yardsticks on the training texts and score them on the test texts."""
+    """Fit both yardsticks on the training texts (tokenised by the run's `rules`) and score
+    them on the test texts."""
     return [
         _tfidf_logistic_regression(
-            train_texts, train_labels, test_texts, test_labels, num_classes, seed
+            train_texts, train_labels, test_texts, test_labels, num_classes, seed, rules
         ),
         _majority(train_labels, test_texts, test_labels, num_classes, seed),
     ]
@@ -56,6 +58,7 @@ def yardsticks_against(
     *,
     min_effect: float,
     seed: int,
+    rules: Rules = DEFAULT_RULES,
 ) -> list[tuple[CandidateEvidence, YardstickVerdict]]:
     """The yardsticks, fitted on train + validation (never test), each set against the
     recommended option (`chosen`) by the decision rule."""
@@ -67,6 +70,7 @@ def yardsticks_against(
         prepared.y["test"],
         len(prepared.classes),
         seed=seed,
+        rules=rules,
     )
     return [
         (
@@ -84,12 +88,13 @@ def _tfidf_logistic_regression(
     test_labels: np.ndarray,
     num_classes: int,
     seed: int,
+    rules: Rules,
 ) -> CandidateEvidence:
     """C chosen by stratified k-fold cross-validation on the training texts only."""
     from sklearn.model_selection import StratifiedKFold
 
     started = time.perf_counter()
-    train_tokens = [tokenize(text) for text in train_texts]  # once, not once per fold and C
+    train_tokens = [tokenize(text, rules) for text in train_texts]  # once, not once per fold and C
     folds = max(2, min(5, int(np.bincount(train_labels).min())))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     fold_scores = {c: [] for c in C_GRID}
@@ -107,11 +112,11 @@ def _tfidf_logistic_regression(
         vectorizer.fit_transform(train_tokens), train_labels
     )
     seconds = time.perf_counter() - started
-    test_tokens = [tokenize(text) for text in test_texts]
+    test_tokens = [tokenize(text, rules) for text in test_texts]
     predictions = classifier.predict(vectorizer.transform(test_tokens))
     repeated = [test_texts[i % len(test_texts)] for i in range(1000)]  # exactly 1,000 texts
     timer = time.perf_counter()
-    classifier.predict(vectorizer.transform([tokenize(text) for text in repeated]))
+    classifier.predict(vectorizer.transform([tokenize(text, rules) for text in repeated]))
     predict_ms = (time.perf_counter() - timer) * 1000
     return CandidateEvidence(
         candidate=TFIDF,

@@ -31,7 +31,7 @@ from recommender.export import (
 from recommender.models import Candidate, appended_rows, build_model, unfreeze
 from recommender.prepare import prepare
 from recommender.search.trial import fit_candidate
-from recommender.text import Vocabulary, tokenize, tokenize_all
+from recommender.text import ASCII_RULES, DEFAULT_RULES, Rules, Vocabulary, tokenize, tokenize_all
 from recommender.vectors import load_vectors
 from tests.conftest import EXAMPLES
 from tests.helpers import write_reviews_sample, write_tiny_space
@@ -92,19 +92,23 @@ def _test_texts(data: Path) -> tuple[list[str], list[str]]:
     return [dataset.texts[i] for i in rows], [dataset.labels[i] for i in rows]
 
 
-def _in_a_fresh_process(folder: Path, request: dict, body: str) -> list:
-    """Run `body` in a new Python with only Keras and TensorFlow (never embrec): it reads
-    `request` (texts, folders) and fills `answers`, which come back as JSON."""
+def _in_a_fresh_process(folder: Path, request: dict, body: str, embrec: bool = False) -> list:
+    """Run `body` in a new Python with only Keras and TensorFlow (with `embrec`, also the
+    module that registers the unicode rules' standardize step): it reads `request` (texts,
+    folders) and fills `answers`, which come back as JSON."""
     (folder / "request.json").write_text(json.dumps(request))
     script = (
         "import json, sys, keras, numpy as np, tensorflow as tf\n"
-        "request = json.loads(open('request.json').read())\n"
+        + ("import recommender.keras_text\n" if embrec else "")
+        + "request = json.loads(open('request.json').read())\n"
         "texts = tf.constant(request['texts'])\n"
         f"{body}"
-        "assert 'recommender' not in sys.modules\n"
-        "print(json.dumps(answers))\n"
+        + ("" if embrec else "assert 'recommender' not in sys.modules\n")
+        + "print(json.dumps(answers))\n"
     )
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
+    if embrec:  # this checkout's package, whatever is installed
+        env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=folder
     )
@@ -153,24 +157,35 @@ def test_a_pretrained_model_card_names_the_vectors_licence_and_the_extension(
 
 
 @pytest.mark.slow
-def test_both_formats_load_in_a_fresh_process_without_embrec(run, frozen_export, tmp_path):
+def test_the_saved_model_loads_without_embrec_and_the_keras_file_with_its_standardize_step(
+    run, frozen_export, tmp_path
+):
+    """Under the default unicode rules: the SavedModel needs TensorFlow only; model.keras needs
+    `import recommender.keras_text` first. Both answer as the export measured."""
     data, out = run
     texts, truth = _test_texts(data)
     request = {
         "texts": texts + list(PARITY_PROBES),
         "folders": [str(out / "model"), str(frozen_export)],
     }
-    answers = _in_a_fresh_process(
+    served_answers = _in_a_fresh_process(
         tmp_path,
         request,
         "answers = []\n"
         "for folder in request['folders']:\n"
-        "    from_keras = np.asarray(keras.models.load_model(folder + '/model.keras')(texts))\n"
         "    loaded = tf.saved_model.load(folder + '/saved_model')  # kept: it owns the weights\n"
-        "    served = loaded.serve(texts).numpy()\n"
-        "    answers.append([from_keras.tolist(), served.tolist()])\n",
+        "    answers.append(loaded.serve(texts).numpy().tolist())\n",
     )
-    for folder, (from_keras, served) in zip(request["folders"], answers, strict=True):
+    keras_answers = _in_a_fresh_process(
+        tmp_path,
+        request,
+        "answers = [np.asarray(keras.models.load_model(folder + '/model.keras')(texts)).tolist()\n"
+        "           for folder in request['folders']]\n",
+        embrec=True,
+    )
+    for folder, from_keras, served in zip(
+        request["folders"], keras_answers, served_answers, strict=True
+    ):
         from_keras, served = np.array(from_keras), np.array(served)
         assert from_keras.shape == (len(request["texts"]), 2)
         assert np.isfinite(from_keras).all()
@@ -179,6 +194,8 @@ def test_both_formats_load_in_a_fresh_process_without_embrec(run, frozen_export,
         predicted = [labels[i] for i in from_keras[: len(texts)].argmax(axis=1)]
         accuracy = np.mean([p == t for p, t in zip(predicted, truth, strict=True)])
         assert accuracy == pytest.approx(_model_report(Path(folder))["test_accuracy"], abs=1e-9)
+    card = (out / "model" / "model_card.md").read_text()
+    assert "run `import recommender.keras_text` (embrec installed) before" in card
 
 
 @pytest.mark.slow
@@ -257,6 +274,66 @@ def test_extension_words_are_the_most_frequent_unseen_words_with_their_file_rows
     assert len(exact) > 290  # the rest are punctuated words, e.g. "n't" -> "nt"
 
 
+EXPORT_MODES = {
+    "ascii": ASCII_RULES,
+    "unicode": DEFAULT_RULES,
+    "unicode-characters": Rules(characters=True),
+}
+
+
+@pytest.mark.slow
+def test_every_tokeniser_mode_exports_a_model_whose_ids_are_training_ids(tmp_path) -> None:
+    """Real Chinese and English reviews and the awkward probes of several scripts give the same
+    probabilities from raw strings as from `recommender.text` ids, in every mode; the ascii
+    model.keras and every SavedModel load in a process without embrec."""
+    import_keras()
+    chinese = load_dataset(EXAMPLES / "chinese_reviews.csv")
+    english = load_dataset(EXAMPLES / "customer_reviews.txt")
+    texts = list(chinese.texts[:40]) + list(english.texts[:40])
+    labels = np.array([0, 1] * 40)
+    config = {"encoder": "pool", "pooling": "mean-max", "hidden_units": 0, "dropout": 0.0}
+    config |= {"learning_rate": 1e-3, "embedding_dim": 8, "bigram_buckets": 64}
+    folders = {}
+    for name, rules in EXPORT_MODES.items():
+        vocabulary = Vocabulary.build(tokenize_all(texts[::2], rules))  # half: unseen words too
+        model = build_model(
+            Candidate("learned"),
+            config,
+            vocabulary_size=len(vocabulary),
+            num_classes=2,
+            embedding_matrix=None,
+            covered=None,
+        )
+        folder = tmp_path / name
+        exported = export_model(
+            model,
+            vocabulary,
+            30,
+            ["a", "b"],
+            folder,
+            test_texts=texts,
+            test_labels=labels,
+            rules=rules,
+        )
+        assert exported.max_abs_diff < 1e-5, name
+        ids = vocabulary.encode(tokenize_all(texts, rules), 30)
+        assert (ids > 1).sum() > 300  # real words in the vocabulary, not only [UNK]
+        folders[name] = (str(folder), model.predict(ids, verbose=0))
+    answers = _in_a_fresh_process(
+        tmp_path,
+        {"texts": texts, "folders": {name: folder for name, (folder, _) in folders.items()}},
+        "folders = request['folders']\n"
+        "answers = {'ascii.keras': np.asarray(\n"
+        "    keras.models.load_model(folders['ascii'] + '/model.keras')(texts)).tolist()}\n"
+        "for name, folder in folders.items():\n"
+        "    served = tf.saved_model.load(folder + '/saved_model')\n"
+        "    answers[name] = served.serve(texts).numpy().tolist()\n",
+    )
+    assert np.abs(np.array(answers["ascii.keras"]) - folders["ascii"][1]).max() < 1e-5
+    for name, (_, from_ids) in folders.items():
+        assert np.abs(np.array(answers[name]) - from_ids).max() < 1e-5, name
+
+
 # Where each pretrained strategy's word vectors can be read, and how many copies they hold.
 VECTORS_LAYER = {  # with embedding_lr_scale = 0.1 (frozen and frozen-oov do not read it)
     "frozen": ("embedding", 1),
@@ -313,8 +390,9 @@ def test_each_new_strategy_exports_a_raw_string_model_that_loads_in_a_fresh_proc
     import_keras()
     dataset = load_dataset(EXAMPLES / "customer_reviews.txt")
     texts, labels = list(dataset.texts[::20]), list(dataset.labels[::20])  # ~190 real reviews
-    tokens = tokenize_all(texts)
-    vectors = load_vectors("glove-6b-50d", {t for document in tokens for t in document})
+    tokens = tokenize_all(texts, ASCII_RULES)  # Keras' built-in rules: no embrec code to load
+    needed = {t for document in tokens for t in document}
+    vectors = load_vectors("glove-6b-50d", needed, rules=ASCII_RULES)
     splits = split(labels, seed=0)
     prepared = prepare(
         tokens, labels, splits, [vectors], max_vocabulary=5000, max_length=30, seed=0
@@ -353,12 +431,15 @@ def test_each_new_strategy_exports_a_raw_string_model_that_loads_in_a_fresh_proc
             test_labels=prepared.y["test"],
             vectors=vectors if candidate.pretrained else None,
             extension_limit=30,
+            rules=ASCII_RULES,
         )
         assert exported.extension["words"] == (30 if candidate.pretrained else 0), strategy
         assert exported.max_abs_diff < 1e-5, strategy
         folders.append(str(folder))
         # training texts hold only training words: the extension must not change their answer
-        ids = prepared.vocabulary.encode(tokenize_all(train_texts), prepared.sequence_length)
+        ids = prepared.vocabulary.encode(
+            tokenize_all(train_texts, ASCII_RULES), prepared.sequence_length
+        )
         expected.append(model.predict(ids, verbose=0))
     answers = _in_a_fresh_process(
         tmp_path,

@@ -24,8 +24,9 @@ from recommender.profile import (
     _regime,
     profile_dataset,
 )
-from recommender.text import tokenize, tokenize_all
+from recommender.text import ASCII_RULES, Rules, tokenize, tokenize_all
 from recommender.vectors import CACHE_ENV, load_vectors
+from tests.conftest import EXAMPLES
 
 ENV = {"NO_COLOR": "1", "COLUMNS": "120", "TERM": "dumb"}
 TREC_NAMES = {"0": "DESC", "1": "ENTY", "2": "ABBR", "3": "HUM", "4": "LOC", "5": "NUM"}
@@ -257,6 +258,19 @@ def test_a_poorly_covered_class_is_a_warning(shared_data: Path) -> None:
         for w in coverage.warnings
     )
     assert any("repeat an earlier one" in w for w in profile.warnings)  # 7.9% duplicates
+
+
+def test_sentences_left_whole_by_the_ascii_rules_are_a_warning() -> None:
+    """Chinese reviews split on spaces are about one token a review: the profile says why no
+    option will learn, and the rules that fix it; one token per character clears it."""
+    dataset = load_dataset(EXAMPLES / "chinese_reviews.csv")
+    whole = profile_dataset("zh", tokenize_all(dataset.texts, ASCII_RULES), dataset.labels, [])
+    assert whole.mean_length < 1.5
+    assert any("--tokenizer unicode --split characters" in w for w in whole.warnings)
+    tokens = tokenize_all(dataset.texts, Rules(characters=True))
+    characters = profile_dataset("zh", tokens, dataset.labels, [])
+    assert characters.mean_length > 30 and characters.probe.bag_of_words_accuracy > 0.8
+    assert not any("--split characters" in w for w in characters.warnings)
 
 
 def test_data_that_cannot_be_split_is_still_profiled(shared_data: Path) -> None:

@@ -13,6 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from recommender.cli import app
+from recommender.report.assemble import at_majority_rate
+from recommender.report.files import headline
 from tests.conftest import EXAMPLES
 from tests.helpers import write_reviews_sample, write_tiny_space
 
@@ -180,3 +182,44 @@ def test_changing_only_the_seed_keeps_a_clear_verdict(shared_data: Path, tmp_pat
         decision = json.loads((out / "report.json").read_text())["recommendation"]
         verdicts.append((decision["recommended"], decision["verdict"]))
     assert verdicts[0] == verdicts[1] == ("learned", "clear winner")
+
+
+def _option(candidate: str, accuracies: list[float], interval: list[float] | None) -> dict:
+    mean = sum(accuracies) / len(accuracies)
+    config = {"encoder": "pool", "pooling": "mean"}
+    return {
+        "candidate": candidate,
+        "config": config,
+        "accuracy_mean": mean,
+        "accuracy_sd": 0.0,
+        "accuracy_ci95": interval,
+    }
+
+
+def test_options_all_at_the_majority_rate_are_flagged_in_the_headline() -> None:
+    """The 17k Chinese reviews' failure: every option at 52.6%, the majority rate, with a
+    'clear winner'. The report must say that none of them learned anything."""
+    majority = [{"candidate": "yardstick:majority", "accuracy_mean": 0.526}]
+    chance = [
+        _option("learned", [0.526, 0.526, 0.526], [0.526, 0.526]),
+        _option("frozen:glove-6b-50d", [0.51, 0.52, 0.53], [0.495, 0.545]),
+    ]
+    flagged = at_majority_rate(chance, majority, 0.5, 0.5)
+    assert flagged["flag"] and "(52.6%)" in flagged["sentence"]
+    report = {
+        "evidence": chance,
+        "recommendation": {"recommended": "learned", "runner_up": None, "verdict": "clear"},
+        "at_majority_rate": flagged,
+    }
+    assert "every option at the majority rate: no signal" in headline(report)
+    learning = [*chance[:1], _option("fine-tuned:glove-6b-50d", [0.80, 0.81], [0.78, 0.83])]
+    assert not at_majority_rate(learning, majority, 0.5, 0.5)["flag"]
+    one_seed = [_option("learned", [0.60], None)]  # no interval: the lead over the rate decides
+    assert not at_majority_rate(one_seed, [], 0.55, 0.5)["flag"]
+    assert at_majority_rate(one_seed, [], 0.598, 0.5)["flag"]
+    # Chinese reviews under the ascii rules: a sentence a token, so every option predicts one
+    # class for nearly every text; a zero-width interval must not hide it
+    constant = [_option("learned", [0.517, 0.517], [0.517, 0.517])]
+    assert at_majority_rate(constant, [{**majority[0], "accuracy_mean": 0.5}], 0.5, 0.5)["flag"]
+    weak = [_option("learned", [0.56, 0.56], [0.56, 0.56])]  # weak but real signal
+    assert not at_majority_rate(weak, [{**majority[0], "accuracy_mean": 0.5}], 0.5, 0.5)["flag"]

@@ -1,13 +1,24 @@
-"""The one tokeniser: identical to the exported model's TextVectorization, on any text."""
+"""The one tokeniser: identical to the exported model's TextVectorization, on any text, in
+every mode."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recommender.backend import import_keras
-from recommender.text import Vocabulary, normalize_word, tokenize
+from recommender.export import PARITY_PROBES, _standardize
+from recommender.text import (
+    ASCII_RULES,
+    DEFAULT_RULES,
+    Rules,
+    Vocabulary,
+    choose_rules,
+    normalize_word,
+    tokenize,
+)
 
 AWKWARD_TEXTS = [
     "Hello, World! It's  ÉCOLE café\u00a0nbsp\x85nel tab\there",
@@ -24,12 +35,24 @@ AWKWARD_TEXTS = [
 ]
 
 
-def _keras_ids(texts: list[str], vocabulary: Vocabulary, length: int) -> np.ndarray:
+# Every set of rules a run can choose; the exported model must tokenise as each does.
+MODES = [
+    DEFAULT_RULES,
+    Rules(characters=True),
+    Rules(lowercase=False, characters=True),
+    ASCII_RULES,
+    Rules(tokenizer="ascii", lowercase=False),
+]
+MODE_IDS = ["unicode", "unicode-characters", "unicode-cased-characters", "ascii", "ascii-cased"]
+
+
+def _keras_ids(texts: list[str], vocabulary: Vocabulary, length: int, rules: Rules) -> np.ndarray:
+    """Ids from the exported model's own front (`export.raw_text_model`'s TextVectorization)."""
     keras = import_keras()
     import tensorflow as tf
 
     layer = keras.layers.TextVectorization(
-        standardize="lower_and_strip_punctuation",
+        standardize=_standardize(rules),
         split="whitespace",
         output_sequence_length=length,
         vocabulary=list(vocabulary.words),
@@ -42,21 +65,61 @@ def test_tokenize_splits_words_and_drops_punctuation_like_keras() -> None:
     assert tokenize("") == []
 
 
-def test_encoding_equals_textvectorization_on_awkward_texts() -> None:
-    tokens = [tokenize(t) for t in AWKWARD_TEXTS]
-    vocabulary = Vocabulary.build(tokens[:4])  # later texts have words outside the vocabulary
-    ours = vocabulary.encode(tokens, 6)
-    np.testing.assert_array_equal(ours, _keras_ids(AWKWARD_TEXTS, vocabulary, 6))
+def test_unicode_rules_lowercase_every_script_and_strip_unicode_punctuation() -> None:
+    text = "Über DAS Café, ¡Hola! «Très» bien…"
+    assert tokenize(text) == ["über", "das", "café", "hola", "très", "bien"]
+    assert tokenize(text, ASCII_RULES) == ["Über", "das", "café", "¡hola", "«très»", "bien…"]
+    assert tokenize("ΣΟΦΌΣ Ｆｕｌｌ ﬁne") == ["σοφόσ", "full", "fine"]  # NFKC per character
+    assert tokenize("Über DAS Café", Rules(lowercase=False)) == ["Über", "DAS", "Café"]
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.text(max_size=40), min_size=1, max_size=5))
-def test_encoding_equals_textvectorization_on_arbitrary_text(texts: list[str]) -> None:
-    tokens = [tokenize(t) for t in texts]
+def test_characters_mode_splits_unspaced_scripts_and_keeps_other_words_and_emoji() -> None:
+    chinese = "我喜欢这个产品，iPhone很好用！😀👍🏽"
+    assert tokenize(chinese) == ["我喜欢这个产品", "iphone很好用", "😀", "👍"]
+    assert tokenize(chinese, Rules(characters=True)) == [
+        *"我喜欢这个产品",
+        "iphone",
+        *"很好用",
+        "😀",
+        "👍",
+    ]
+    assert tokenize("東京タワー ภาษาไทย", Rules(characters=True)) == [*"東京タワー", *"ภาษาไทย"]
+
+
+def test_choose_rules_reads_the_script_from_the_data_and_case_from_the_vectors() -> None:
+    chinese = ["质量还不错，内容只适合边上厕所便消遣了", "很后悔,不怎么样的一本书,千万别买 PS"]
+    english = ["It's a GREAT film", "a dull one, 我 think"]
+    rules, reason = choose_rules(chinese, "unicode", None, "auto", None)
+    assert rules == Rules(characters=True) and "94% of the letters" in reason
+    rules, reason = choose_rules(english, "unicode", None, "auto", "cc.en.300.vec")
+    assert rules == Rules(lowercase=False) and "cc.en.300.vec keeps case" in reason
+    assert choose_rules(chinese, "unicode", True, "words", "x.vec") == (DEFAULT_RULES, "")
+    assert choose_rules(chinese, "ascii", True, "auto", None)[0] == ASCII_RULES
+
+
+@pytest.mark.parametrize("rules", MODES, ids=MODE_IDS)
+def test_encoding_equals_the_exported_front_on_awkward_texts_of_many_scripts(rules: Rules) -> None:
+    texts = AWKWARD_TEXTS + list(PARITY_PROBES)
+    tokens = [tokenize(t, rules) for t in texts]
+    vocabulary = Vocabulary.build(tokens[::2])  # the other texts have words outside it
+    ours = vocabulary.encode(tokens, 40)
+    np.testing.assert_array_equal(ours, _keras_ids(texts, vocabulary, 40, rules))
+    assert (ours > 1).sum() > 20  # the check compares real words, not only out-of-vocabulary
+
+
+@pytest.mark.parametrize("rules", MODES, ids=MODE_IDS)
+@settings(max_examples=25, deadline=None)
+@given(texts=st.lists(st.text(max_size=40), min_size=1, max_size=5))
+def test_encoding_equals_the_exported_front_on_arbitrary_text(
+    rules: Rules, texts: list[str]
+) -> None:
+    tokens = [tokenize(t, rules) for t in texts]
     vocabulary = Vocabulary.build(tokens)
     if not vocabulary.words:
         return
-    np.testing.assert_array_equal(vocabulary.encode(tokens, 8), _keras_ids(texts, vocabulary, 8))
+    np.testing.assert_array_equal(
+        vocabulary.encode(tokens, 8), _keras_ids(texts, vocabulary, 8, rules)
+    )
 
 
 def test_vocabulary_orders_by_frequency_and_reserves_padding_and_oov() -> None:
@@ -78,12 +141,31 @@ def test_max_size_keeps_the_most_frequent_words() -> None:
     assert vocabulary.words == ("z", "y")
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text())
-def test_tokenize_is_idempotent_on_its_own_output(text: str) -> None:
-    tokens = tokenize(text)
-    assert tokenize(" ".join(tokens)) == tokens
-    assert all(normalize_word(token) == token for token in tokens)
+@pytest.mark.parametrize("rules", MODES[:3], ids=MODE_IDS[:3])
+@settings(max_examples=25, deadline=None)
+@given(
+    texts=st.lists(st.text(st.characters(max_codepoint=127), max_size=40), min_size=1, max_size=5)
+)
+def test_ascii_texts_take_the_fast_path_of_the_exported_front_to_the_same_ids(
+    rules: Rules, texts: list[str]
+) -> None:
+    """The unicode front handles ASCII-only texts with built-in ops: same tokens, whether a
+    batch is all ASCII or mixed."""
+    texts = texts + ["naïve ÉCOLE"] if len(texts) % 2 else texts
+    tokens = [tokenize(t, rules) for t in texts]
+    vocabulary = Vocabulary.build([*tokens, ["word"]])
+    np.testing.assert_array_equal(
+        vocabulary.encode(tokens, 8), _keras_ids(texts, vocabulary, 8, rules)
+    )
+
+
+@pytest.mark.parametrize("rules", MODES, ids=MODE_IDS)
+@settings(max_examples=150, deadline=None)
+@given(text=st.text())
+def test_tokenize_is_idempotent_on_its_own_output(rules: Rules, text: str) -> None:
+    tokens = tokenize(text, rules)
+    assert tokenize(" ".join(tokens), rules) == tokens
+    assert all(normalize_word(token, rules) == token for token in tokens)
 
 
 @settings(max_examples=200, deadline=None)

@@ -17,7 +17,16 @@ from hypothesis import strategies as st
 
 import recommender.vectors as vectors_module
 from recommender.errors import VectorsError
-from recommender.vectors import BUILTIN_NAMES, CACHE_ENV, Vectors, cache_dir, load_vectors
+from recommender.text import DEFAULT_RULES, choose_rules, tokenize
+from recommender.vectors import (
+    BUILTIN_NAMES,
+    CACHE_ENV,
+    Vectors,
+    cache_dir,
+    is_cased,
+    load_vectors,
+    source_words,
+)
 
 THE_STARTS = [0.418, 0.24968, -0.41242]  # row "the" of the original glove.6B.50d.txt
 COMMON = ["the", "of", "king", "queen", "computer", "paris", "2010", "film", "."]
@@ -741,3 +750,30 @@ def test_a_cache_hit_describes_its_source_as_a_fresh_read_does() -> None:
     assert cached.cache_hit
     assert (cached.name, cached.source, cached.format) == (fresh.name, fresh.source, fresh.format)
     np.testing.assert_array_equal(cached.lookup("film")[0], fresh.lookup("film")[0])
+
+
+def test_fasttext_vectors_of_another_language_meet_tokens_under_the_runs_rules(
+    gensim_data: Path,
+) -> None:
+    """Russian fastText vectors (gensim's, trained on Crime and Punishment) keep case and hold
+    punctuated keys ("видал."): both file formats load; tokens find their rows exactly, and
+    through the key the run's rules turn into them; the file is recognised as cased, so a run
+    keeps case unless told otherwise."""
+    text = "Он видал лестнице, каждый молодой July."
+    for name in ("crime-and-punishment.vec", "crime-and-punishment.bin"):
+        path = str(gensim_data / name)
+        assert is_cased(path)
+        chosen, reason = choose_rules([text], "unicode", None, "auto", path)
+        assert not chosen.lowercase and "keeps case" in reason
+        for rules, first, last in ((chosen, "Он", "July"), (DEFAULT_RULES, "он", "july")):
+            tokens = tokenize(text, rules)
+            assert tokens == [first, "видал", "лестнице", "каждый", "молодой", last]
+            vectors = load_vectors(path, tokens, rules=rules, cache=False)
+            hows = {token: vectors.lookup(token)[1] for token in tokens}
+            assert hows["видал"] == "normalised" and hows[first] == "exact"
+            assert hows[last] == ("normalised" if rules.lowercase else "exact")
+    assert not is_cased("glove-6b-50d")
+    # a .bin's case is read from its dictionary, not by loading a model of several GB
+    path = gensim_data / "crime-and-punishment.bin"
+    words = vectors_module._fasttext_words(path, vectors_module._detect(path, str(path)), 100)
+    assert words == list(source_words(load_vectors(str(path), ["и"], cache=False)))[:100]

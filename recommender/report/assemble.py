@@ -46,6 +46,10 @@ def build_report(
     """The content of report.json: every figure behind the verdict, and how to reproduce it."""
     import keras
 
+    evidence_dicts = [e.to_dict() for e in evidence]
+    yardstick_dicts = [
+        {**result.to_dict(), "comparison": verdict.to_dict()} for result, verdict in yardsticks
+    ]
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -65,11 +69,12 @@ def build_report(
             "space": space,
             "trials": [r.to_dict() for r in records],
         },
-        "evidence": [e.to_dict() for e in evidence],
+        "evidence": evidence_dicts,
         "recommendation": recommendation.to_dict(),
-        "yardsticks": [
-            {**result.to_dict(), "comparison": verdict.to_dict()} for result, verdict in yardsticks
-        ],
+        "at_majority_rate": at_majority_rate(
+            evidence_dicts, yardstick_dicts, data_profile.majority_share, config.min_effect
+        ),
+        "yardsticks": yardstick_dicts,
         "search_progress": search_progress([r.to_dict() for r in records]),
         "first_trials": against_first(
             [r.to_dict() for r in records], [str(f.get("name", "")) for f in space.get("first", [])]
@@ -77,6 +82,50 @@ def build_report(
         **(extra or {}),
         "model": model,
     }
+
+
+NO_SIGNAL_SHARE = 0.05  # a lead over the majority rate below this share of the room above it
+
+
+def at_majority_rate(
+    evidence: Sequence[dict[str, Any]],
+    yardsticks: Sequence[dict[str, Any]],
+    majority_share: float,
+    min_effect: float,
+) -> dict[str, Any]:
+    """Whether every option scores at the rate of always predicting the most frequent class: then
+    none learned anything from the texts, and a verdict between them means nothing.
+
+    An option is at that rate when its 95% interval reaches down to it, or when it leads it by
+    less than `min_effect` points or by less than `NO_SIGNAL_SHARE` of the way from it to 100%
+    (on balanced classes, 51.7% against 50%: a model that predicts one class for nearly every
+    text). The rate is the majority yardstick's test accuracy, or the data's majority share
+    without yardsticks."""
+    majority = next(
+        (y["accuracy_mean"] for y in yardsticks if y["candidate"] == "yardstick:majority"),
+        majority_share,
+    )
+
+    def at_rate(entry: dict[str, Any]) -> bool:
+        interval = entry["accuracy_ci95"]
+        lead = entry["accuracy_mean"] - majority
+        return (
+            bool(interval and interval[0] <= majority)
+            or lead * 100 < min_effect
+            or lead < NO_SIGNAL_SHARE * (1 - majority)
+        )
+
+    flag = bool(evidence) and all(at_rate(entry) for entry in evidence)
+    sentence = (
+        f"every option scores at the rate of always predicting the most frequent class "
+        f"({majority * 100:.1f}%): none learned anything from the texts, so the verdict "
+        "between them means nothing; check the text column, the labels and the profile's "
+        "tokeniser line (text in a script written without spaces needs --tokenizer unicode "
+        "and --split characters)"
+        if flag
+        else ""
+    )
+    return {"flag": flag, "majority_accuracy": majority, "sentence": sentence}
 
 
 def command_line(config: RunConfig, export_vocab: int = DEFAULT_EXTENSION) -> str:
@@ -113,6 +162,12 @@ def command_line(config: RunConfig, export_vocab: int = DEFAULT_EXTENSION) -> st
         parts.append("--learning-curve" if config.learning_curve else "--no-learning-curve")
     if export_vocab != DEFAULT_EXTENSION:
         parts += ["--export-vocab", str(export_vocab)]
+    if config.tokenizer != RunConfig.tokenizer:
+        parts += ["--tokenizer", config.tokenizer]
+    if config.lowercase is not None:
+        parts.append("--lowercase" if config.lowercase else "--no-lowercase")
+    if config.split != RunConfig.split:
+        parts += ["--split", config.split]
     parts += ["--out", config.out]
     return " ".join(parts)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -36,6 +37,8 @@ def render_profile(console: Console, profile: DatasetProfile) -> None:
         f"  {profile.documents:,} documents; {len(profile.class_counts)} classes: {classes} "
         f"(majority {profile.majority_share:.1%}, largest/smallest {profile.imbalance:.1f}:1)"
     )
+    if profile.tokenizer:
+        console.print(f"  tokeniser: {escape(profile.tokenizer)}")
     console.print(
         f"  tokens per document: mean {profile.mean_length:.1f}, p50 {lengths['p50']:.0f}, "
         f"p90 {lengths['p90']:.0f}, p95 {lengths['p95']:.0f}, p99 {lengths['p99']:.0f}, "
@@ -177,6 +180,8 @@ def render_summary(console: Console, report: dict[str, Any]) -> None:
     console.print(table)
     console.print(f"[bold]Recommendation:[/bold] {headline(report)}")
     console.print(f"  why: {decision['reason']}.")
+    if report.get("at_majority_rate", {}).get("flag"):
+        console.print(f"  [bold red]warning:[/bold red] {report['at_majority_rate']['sentence']}.")
     for entry in report.get("yardsticks", []):
         if entry["comparison"]["verdict"] != "behind":
             console.print(f"  [yellow]yardstick:[/yellow] {entry['comparison']['sentence']}.")

@@ -39,6 +39,8 @@ def headline(report: dict[str, Any]) -> str:
     if decision["runner_up"]:
         other = evidence[decision["runner_up"]]
         text += f" vs {describe(other['candidate'], other['config'])}: {_score(other)}"
+    if report.get("at_majority_rate", {}).get("flag"):
+        return f"{text} ({decision['verdict']}; every option at the majority rate: no signal)"
     return f"{text} ({decision['verdict']})"
 
 
@@ -88,6 +90,11 @@ def markdown(report: dict[str, Any]) -> str:
         f"**Recommended: {decision['recommended']}** ({decision['verdict']}): "
         f"{decision['reason']}.",
         "",
+        *(
+            [f"**Warning: {report['at_majority_rate']['sentence']}.**", ""]
+            if report.get("at_majority_rate", {}).get("flag")
+            else []
+        ),
         f"{headline(report)}",
         "",
         *[f"{sentence}\n" for sentence in report.get("explanation", [])],
@@ -152,6 +159,7 @@ def markdown(report: dict[str, Any]) -> str:
         + ", ".join(f"{k} ({v:,})" for k, v in profile["class_counts"].items())
         + f"; median {profile['length_percentiles']['p50']:.0f} tokens; "
         f"vocabulary {profile['vocabulary_size']:,} words."
+        + (f" Tokeniser: {profile['tokenizer']}." if profile.get("tokenizer") else "")
     )
     for coverage in profile["coverage"]:
         lines.append(

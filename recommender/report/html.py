@@ -56,6 +56,8 @@ def html_report(report: dict[str, Any]) -> str:
     if decision.get("runner_up"):
         parts.append(f"<p>Runner-up: {escape(_option(report, decision['runner_up']))}.</p>")
     parts.append("</div>")
+    if report.get("at_majority_rate", {}).get("flag"):
+        parts.append(f"<div class='warn'>{escape(report['at_majority_rate']['sentence'])}.</div>")
     for entry in report.get("yardsticks", []):
         if entry["comparison"]["verdict"] != "behind":
             parts.append(f"<div class='warn'>{escape(entry['comparison']['sentence'])}.</div>")
@@ -124,6 +126,8 @@ def _profile(report: dict[str, Any]) -> list[str]:
         + ", ".join(f"{name} {count:,}" for name, count in report["splits"].items())
         + ".</p>",
     ]
+    if profile.get("tokenizer"):
+        parts.append(f"<p>Tokeniser: {escape(profile['tokenizer'])}.</p>")
     if profile.get("regime"):
         parts.append(
             f"<p>Data regime: <strong>{escape(profile['regime'])}</strong> "
