@@ -1,5 +1,6 @@
-"""Every strategy x encoder (and the tf-idf model) builds and trains under the JAX and PyTorch backends too: the models
-use only `keras.layers` and `keras.ops`, and training only numpy arrays (no `tf.data`)."""
+"""Every strategy x encoder (and the tf-idf model) builds and trains under the JAX and PyTorch
+backends too: the models use only `keras.layers` and `keras.ops`, and training only numpy arrays
+(no `tf.data`)."""
 
 from __future__ import annotations
 
