@@ -940,9 +940,10 @@ def _refuse_supervised(path: Path, source: str, layout: _Layout) -> None:
 def is_cased(path_or_name: str, sample: int = 20_000) -> bool:
     """Whether a source keeps case ("The" and "the" both keys, as fastText's cc.* files), read
     from its first `sample` words: then the tokeniser should keep case too."""
+    if path_or_name in BUILTIN_NAMES:
+        return False  # the built-in GloVe is lowercase
+    _identity(path_or_name)  # a missing, empty or unreadable file: the same error as loading it
     path = Path(path_or_name)
-    if path_or_name in BUILTIN_NAMES or not path.is_file():
-        return False  # the built-in GloVe is lowercase; a missing file is load_vectors' error
     layout = _detect(path, path_or_name)
     if layout.format == "fasttext-bin":
         words = _fasttext_words(path, layout, sample)

@@ -617,7 +617,8 @@ def test_a_run_won_by_tf_idf_says_no_embedding_layer_and_exports_it_for_plain_ke
 ) -> None:
     """When the bag-of-words model is the answer, the recommendation names it plainly, the
     scikit-learn TF-IDF yardstick stays beside it, and `model/` holds it: raw strings in,
-    loading with Keras alone, scoring on the test split what the report says."""
+    loading with Keras alone (under the ascii rules, Keras' own), scoring on the test split what
+    the report says."""
     data = write_reviews_sample(EXAMPLES / "customer_reviews.txt", tmp_path / "reviews.txt")
     space = write_tiny_space(tmp_path)
     space.write_text(
@@ -637,6 +638,8 @@ def test_a_run_won_by_tf_idf_says_no_embedding_layer_and_exports_it_for_plain_ke
         "--final",
         "holdout",
         "--no-learning-curve",
+        "--tokenizer",
+        "ascii",
         "--out",
         str(out),
     )
