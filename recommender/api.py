@@ -35,7 +35,7 @@ from recommender.prepare import Prepared
 from recommender.pretrain import Corpus, Settings, domain_vectors, run_corpus
 from recommender.profile import DatasetProfile, profile_dataset
 from recommender.space import SearchSpace
-from recommender.text import Rules, choose_rules, tokenize_all
+from recommender.text import Rules, TokenIds, choose_rules
 from recommender.vectors import Vectors, is_cased, load_vectors
 
 Events = Callable[[str, dict[str, Any]], None]
@@ -50,7 +50,7 @@ class Inputs:
     """A loaded dataset, its tokens, and the vectors rows that its vocabulary needs."""
 
     dataset: Dataset
-    tokens: list[list[str]]
+    tokens: TokenIds
     vectors: tuple[Vectors, ...]
     rules: Rules  # how the texts became tokens (and how the exported model will tokenise)
     rules_reason: str  # why, when chosen automatically
@@ -73,8 +73,8 @@ def load_inputs(
         dataset = load_dataset(data, text_column=text_column, label_column=label_column)
     cased = None if lowercase is not None else next((v for v in vectors if is_cased(v)), None)
     rules, reason = choose_rules(dataset.texts, tokenizer, lowercase, split, cased)
-    tokens = tokenize_all(dataset.texts, rules)
-    needed = {token for document in tokens for token in document}
+    tokens = TokenIds.tokenize(dataset.texts, rules)
+    needed = set(tokens.words)
     if not needed:
         column = f" in column '{dataset.text_column}'" if dataset.text_column else ""
         raise DataError(
@@ -621,7 +621,7 @@ def _with_domain_vectors(
     vectors, summary = domain_vectors(
         corpus,
         held_out,
-        {token for document in inputs.tokens for token in document},
+        set(inputs.tokens.words),
         config.run_dir / "domain",
         settings=Settings(seed=config.seed),
         rules=inputs.rules,

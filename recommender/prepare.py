@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from recommender.data import Splits
-from recommender.text import Vocabulary
+from recommender.text import TokenIds, Vocabulary
 from recommender.vectors import Vectors
 
 # The widest convolution searched is 7 tokens; shorter sequences would leave it nothing to see.
@@ -39,7 +39,7 @@ class Prepared:
 
 
 def prepare(
-    tokens: Sequence[Sequence[str]],
+    tokens: TokenIds | Sequence[Sequence[str]],
     labels: Sequence[str],
     splits: Splits,
     vectors: Sequence[Vectors],
@@ -50,16 +50,16 @@ def prepare(
     seed: int,
 ) -> Prepared:
     """Vocabulary and sequence length come from the `fit_on` splits only (never the test split)."""
+    corpus = tokens if isinstance(tokens, TokenIds) else TokenIds.from_tokens(tokens)
     classes = tuple(sorted(set(labels)))
     class_index = {name: position for position, name in enumerate(classes)}
     indices = {"train": splits.train, "validation": splits.validation, "test": splits.test}
-    fit_tokens = [tokens[i] for name in fit_on for i in indices[name]]
-    vocabulary = Vocabulary.build(fit_tokens, max_size=max_vocabulary)
-    sequence_length = choose_sequence_length([len(t) for t in fit_tokens], max_length)
-    x = {
-        name: vocabulary.encode([tokens[i] for i in split], sequence_length)
-        for name, split in indices.items()
-    }
+    fit_rows = np.concatenate([np.asarray(indices[name], dtype=np.int64) for name in fit_on])
+    counts = corpus.counts(fit_rows)
+    words = zip(corpus.words, counts.tolist(), strict=True)
+    vocabulary = Vocabulary.from_counts(words, max_vocabulary)
+    sequence_length = choose_sequence_length(corpus.lengths[fit_rows], max_length)
+    x = {name: corpus.encode(vocabulary, split, sequence_length) for name, split in indices.items()}
     y = {
         name: np.array([class_index[labels[i]] for i in split], dtype=np.int32)
         for name, split in indices.items()
@@ -71,7 +71,7 @@ def prepare(
     return Prepared(classes, vocabulary, sequence_length, x, y, matrices, covered)
 
 
-def choose_sequence_length(lengths: Sequence[int], max_length: int) -> int:
+def choose_sequence_length(lengths: Sequence[int] | np.ndarray, max_length: int) -> int:
     """The 99th percentile of document lengths: 1% of documents are truncated, none padded to
     the longest outlier."""
     percentile = int(np.ceil(np.percentile(lengths, 99))) if len(lengths) else 0

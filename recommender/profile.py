@@ -23,6 +23,7 @@ from scipy import sparse
 
 from recommender.data import Splits, split
 from recommender.errors import DataError
+from recommender.text import TokenIds
 from recommender.vectors import Vectors
 
 TOP_UNCOVERED = 20
@@ -160,7 +161,7 @@ def _tuples(value: Any) -> Any:
 
 def profile_dataset(
     source: str,
-    tokens: Sequence[Sequence[str]],
+    tokens: TokenIds | Sequence[Sequence[str]],
     labels: Sequence[str],
     vectors: Sequence[Vectors],
     warnings: Sequence[str] = (),
@@ -172,7 +173,8 @@ def profile_dataset(
     origin = GIVEN_SPLIT
     if splits is None:
         splits, origin = _default_split(labels)
-    counts = _Counts(tokens, labels, splits)
+    corpus = tokens if isinstance(tokens, TokenIds) else TokenIds.from_tokens(tokens)
+    counts = _Counts(corpus, labels, splits)
     key_words = counts.key_words()
     queries = counts.neighbour_queries(key_words)
     with _one_thread():
@@ -195,9 +197,9 @@ def profile_dataset(
     frequencies = counts.type_counts
     profile = DatasetProfile(
         source=source,
-        documents=len(tokens),
+        documents=len(corpus),
         class_counts=class_counts,
-        majority_share=max(class_counts.values()) / len(tokens),
+        majority_share=max(class_counts.values()) / len(corpus),
         imbalance=max(class_counts.values()) / min(class_counts.values()),
         empty_documents=int(np.sum(lengths == 0)),
         duplicate_documents=duplicates,
@@ -305,27 +307,19 @@ class _Unseen(NamedTuple):
 class _Counts:
     """The documents as a sparse count matrix over their distinct words, with classes and split."""
 
-    def __init__(
-        self, tokens: Sequence[Sequence[str]], labels: Sequence[str], splits: Splits
-    ) -> None:
-        self.tokens = tokens
+    def __init__(self, corpus: TokenIds, labels: Sequence[str], splits: Splits) -> None:
+        self.corpus = corpus
         self.splits = splits
         names, codes = np.unique(np.asarray(list(labels), dtype=object), return_inverse=True)
         self.classes = tuple(str(name) for name in names)
         self.y = codes.astype(np.int64)
-        self.lengths = np.fromiter((len(d) for d in tokens), dtype=np.int64, count=len(tokens))
-        index: dict[str, int] = {}
-        total = int(self.lengths.sum())
-        ids = np.fromiter(
-            (index.setdefault(word, len(index)) for document in tokens for word in document),
-            dtype=np.int64,
-            count=total,
-        )
-        self.types = list(index)
-        self.type_counts = np.bincount(ids, minlength=len(index))
-        indptr = np.concatenate([[0], np.cumsum(self.lengths)])
+        self.lengths = corpus.lengths
+        self.types = corpus.words
+        self.type_counts = np.bincount(corpus.ids, minlength=len(self.types))
+        # copies: the matrix sorts and merges its indices in place
         self.matrix = sparse.csr_matrix(
-            (np.ones(total, dtype=np.float64), ids, indptr), shape=(len(tokens), len(index))
+            (np.ones(len(corpus.ids), dtype=np.int32), corpus.ids.copy(), corpus.starts.copy()),
+            shape=(len(corpus), len(self.types)),
         )
         self.matrix.sum_duplicates()
         self._unseen: _Unseen | None = None
@@ -333,16 +327,17 @@ class _Counts:
     def repetition(self) -> tuple[int, int, int]:
         """(documents repeating an earlier one, texts with several labels, test documents
         identical to a training document), all on the tokens the model sees."""
-        labels_of: dict[tuple[str, ...], set[int]] = defaultdict(set)
-        seen: Counter[tuple[str, ...]] = Counter()
-        keys = [tuple(document) for document in self.tokens]
-        for key, label in zip(keys, self.y.tolist(), strict=True):
-            if key:
+        labels_of: dict[bytes, set[int]] = defaultdict(set)
+        seen: Counter[bytes] = Counter()
+        empty = self.lengths == 0
+        keys = self.corpus.document_keys()
+        for key, label, nothing in zip(keys, self.y.tolist(), empty.tolist(), strict=True):
+            if not nothing:
                 seen[key] += 1
                 labels_of[key].add(label)
         duplicates = sum(count - 1 for count in seen.values())
         conflicting = sum(1 for labels in labels_of.values() if len(labels) > 1)
-        training = {keys[i] for i in self.splits.train.tolist() if keys[i]}
+        training = {keys[i] for i in self.splits.train.tolist() if not empty[i]}
         test_in_training = sum(1 for i in self.splits.test.tolist() if keys[i] in training)
         return duplicates, conflicting, test_in_training
 
@@ -399,7 +394,7 @@ class _Counts:
         if folds < 2:
             return None, None
         folds_split = StratifiedKFold(folds, shuffle=True, random_state=0)
-        counts = self.matrix[rows]
+        counts = self.matrix[rows].astype(np.float64)
         in_two = np.flatnonzero(np.asarray(counts.sign().sum(axis=0)).ravel() >= 2)
         bag = make_pipeline(
             TfidfTransformer(sublinear_tf=True),
