@@ -217,9 +217,32 @@ def tokenize(text: str, rules: Rules = DEFAULT_RULES) -> list[str]:
         cleaned = text.translate(_ASCII_UPPER) if rules.lowercase else text
         cleaned = _PUNCTUATION.sub("", cleaned)
         return [token for token in _ASCII_WHITESPACE.split(cleaned) if token]
+    if text.isascii() and (fast := _ascii_translation(rules.lowercase, rules.characters)):
+        return text.encode("ascii").translate(*fast).decode("ascii").split()
     mapped = text.translate(character_table(rules.lowercase))
     mapped = _separated(rules.characters).sub(r" \g<0> ", mapped)
     return mapped.split()
+
+
+@cache
+def _ascii_translation(lowercase: bool, characters: bool) -> tuple[bytes, bytes] | None:
+    """The unicode rules on ASCII text as a bytes table and the bytes to delete, read off
+    `character_table` (so the same rules; 3 times faster than str.translate, whose deletions
+    leave its ASCII fast path); None if they ever map ASCII to more than one byte or separate
+    an ASCII character."""
+    table = character_table(lowercase)
+    mapping, deleted = bytearray(range(256)), bytearray()
+    for code in range(128):
+        mapped = table.get(code, chr(code))
+        if mapped == "":
+            deleted.append(code)
+        elif len(mapped) == 1 and mapped.isascii():
+            mapping[code] = ord(mapped)
+        else:
+            return None
+    if _separated(characters).search("".join(map(chr, range(128)))):
+        return None
+    return bytes(mapping), bytes(deleted)
 
 
 def normalize_word(word: str, rules: Rules = DEFAULT_RULES) -> str | None:

@@ -14,7 +14,10 @@ from recommender.text import (
     ASCII_RULES,
     DEFAULT_RULES,
     Rules,
+    TokenIds,
     Vocabulary,
+    _separated,
+    character_table,
     choose_rules,
     normalize_word,
     tokenize,
@@ -181,3 +184,39 @@ def test_encoded_ids_map_back_to_their_words(texts: list[str], length: int) -> N
         expected = [token if "\x00" not in token else "[UNK]" for token in kept]
         names = ["[UNK]" if i == 1 else vocabulary.words[i - 2] for i in row[: len(kept)]]
         assert names == expected and not row[len(kept) :].any()
+
+
+@pytest.mark.parametrize("rules", MODES[:3], ids=MODE_IDS[:3])
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.characters(max_codepoint=127)))
+def test_ascii_text_takes_a_faster_path_to_the_same_tokens(rules: Rules, text: str) -> None:
+    mapped = text.translate(character_table(rules.lowercase))
+    slow = _separated(rules.characters).sub(r" \g<0> ", mapped).split()
+    assert tokenize(text, rules) == slow
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["a", "b", "c", "d", "e", "f", "\x00g"]), max_size=9), max_size=12
+    ),
+    st.integers(1, 10),
+    st.integers(1, 6),
+)
+def test_token_ids_give_the_vocabulary_and_ids_that_token_lists_give(
+    documents: list[list[str]], length: int, max_size: int
+) -> None:
+    corpus = TokenIds.from_tokens(documents)
+    assert len(corpus) == len(documents) and [corpus[i] for i in range(len(corpus))] == documents
+    rows = np.arange(len(documents))[::2]
+    chosen = [documents[i] for i in rows]
+    expected = Vocabulary.build(chosen, max_size=max_size)
+    counts = zip(corpus.words, corpus.counts(rows).tolist(), strict=True)
+    vocabulary = Vocabulary.from_counts(counts, max_size)
+    assert vocabulary == expected
+    assert np.array_equal(
+        corpus.encode(vocabulary, rows, length), vocabulary.encode(chosen, length)
+    )
+    keys = corpus.document_keys()
+    for i, j in zip(range(len(documents)), range(len(documents))[::-1], strict=True):
+        assert (keys[i] == keys[j]) == (documents[i] == documents[j])
