@@ -1,0 +1,482 @@
+"""How embrec's time and memory grow with the number of documents.
+
+The IMDB training reviews (25k reviews of about 230 tokens, ../shared/data/datasets/imdb/) are
+replicated to each size N (copy k of a review gets the token " copyk" appended, so copies are not
+duplicates) and written once as a `label,text` CSV into `--workdir`. For each size, each stage
+runs in a fresh subprocess, so its peak memory is its own (peak RSS from `os.wait4`, the child
+and its descendants), with an empty vectors cache of its own, as a new user's:
+
+- profile: `embrec profile DATA --json`, the CLI with its default vectors; wall seconds of the
+  whole command (start-up included) and the profile's token count per second.
+- prepare: what `recommend()` does before the search (load and split, tokenise and read the
+  vectors' rows, profile, `prepare()`), called as `recommender.api` calls them with
+  `RunConfig`'s defaults; seconds of that work (imports excluded). It leaves the encoded arrays
+  in the workdir for the next stage.
+- epoch: one epoch of the quick space's pooling model and of its CNN model (its known-good
+  first trials, learned embedding) through `fit_candidate(fixed_epochs=1)` on the training
+  split; seconds per epoch (the first, graph tracing included) and training tokens per second.
+- recommend (`--recommend`, off by default): `embrec recommend DATA --out RUN --time-budget T`
+  at `--recommend-sizes`; seconds to recommendation (report.json's) and peak. Long: the budget
+  bounds the search only, not the evidence, yardsticks and learning curve after it (1,000
+  documents with `--time-budget 30s` took 56 minutes on 2 busy cores).
+
+Printed: one markdown table, a row per size (and per version of the code), then the ratios
+between consecutive sizes: time ratio / size ratio (1.0 is linear) and memory ratio. The target:
+time grows at most linearly (ratios within 1.2) and peak memory at 2.5M documents at most 4x
+that at 250k. A stage that fails (out of memory: killed by signal 9) is a "failed" cell, with
+the reason and its log listed under the tables.
+
+    python benchmarks/bench_scale.py [--sizes 25000 250000] [--stages profile prepare epoch]
+        [--workdir DIR] [--recommend] [--recommend-sizes 25000] [--time-budget 10m]
+        [--baseline GIT_REF] [--json FILE]
+
+"current" is the code the venv runs. `--baseline REF` also runs every stage with the code of REF
+(a temporary `git worktree`, same venv), stage by stage beside the current code, and prints the
+current/baseline ratios. Time on 2 busy cores: `--sizes 5000 25000` took under 2 minutes
+(`--baseline` doubles it); the defaults and 2,500,000 are for a larger machine (at linear growth
+10 and 100 times the 25,000 row). Temporary arrays of 4 GB at 2.5M documents are deleted as
+each size ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("EMBREC_SHARED_DATA", ROOT.parent / "shared" / "data"))
+IMDB = SHARED / "datasets" / "imdb"
+STAGES = ("profile", "prepare", "epoch")
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_verdicts import add_worktree  # noqa: E402  (beside this file)
+
+# Runs in a fresh interpreter with the code under test: `prepare DATA NPZ` or `epoch DATA NPZ`;
+# prints one JSON line of its measures last.
+CHILD = r"""
+import json
+import sys
+import time
+
+import numpy as np
+
+stage, data, npz = sys.argv[1:4]
+
+
+def prepared_arrays():
+    # recommend()'s steps up to the prepared arrays, called as api._recommend calls them
+    from recommender import api
+    from recommender.config import RunConfig
+    from recommender.prepare import prepare
+    from recommender.profile import profile_dataset
+
+    config = RunConfig(data=data, out="unused")
+    marks = [time.perf_counter()]
+    dataset, splits = api._load_splits(config)
+    marks.append(time.perf_counter())
+    inputs = api._config_inputs(config, dataset)
+    marks.append(time.perf_counter())
+    labels = inputs.dataset.labels
+    profile = profile_dataset(
+        config.data, inputs.tokens, labels, inputs.vectors, inputs.dataset.warnings, splits
+    )
+    api._with_rules(profile, inputs)
+    marks.append(time.perf_counter())
+    prepared = prepare(
+        inputs.tokens,
+        labels,
+        splits,
+        inputs.vectors,
+        max_vocabulary=config.max_vocabulary,
+        max_length=config.max_length,
+        seed=config.seed,
+    )
+    marks.append(time.perf_counter())
+    steps = ("load", "tokenise", "profile", "prepare")
+    measures = {f"{step}_s": marks[i + 1] - marks[i] for i, step in enumerate(steps)}
+    measures.update(
+        seconds=marks[-1] - marks[0],
+        tokens=sum(len(t) for t in inputs.tokens),
+        vocabulary=len(prepared.vocabulary),
+        sequence_length=prepared.sequence_length,
+    )
+    return prepared, measures
+
+
+if stage == "prepare":
+    prepared, measures = prepared_arrays()
+    arrays = {f"x_{name}": x for name, x in prepared.x.items()}
+    arrays.update({f"y_{name}": y for name, y in prepared.y.items()})
+    np.savez(
+        npz,
+        words=np.array(prepared.vocabulary.words),
+        classes=np.array(prepared.classes),
+        sequence_length=prepared.sequence_length,
+        **arrays,
+    )
+    print(json.dumps(measures))
+    sys.exit()
+
+from recommender.config import RunConfig
+from recommender.models import Candidate
+from recommender.prepare import Prepared
+from recommender.search.trial import fit_candidate
+from recommender.space import load_space
+from recommender.text import Vocabulary
+
+try:
+    with np.load(npz) as f:
+        splits = ("train", "validation", "test")
+        prepared = Prepared(
+            tuple(f["classes"].tolist()),
+            Vocabulary(tuple(f["words"].tolist())),
+            int(f["sequence_length"]),
+            {name: f[f"x_{name}"] for name in splits},
+            {name: f[f"y_{name}"] for name in splits},
+            {},
+            {},
+        )
+    measures = {"prepared": "loaded"}
+except FileNotFoundError:  # the prepare stage did not run
+    prepared, _ = prepared_arrays()
+    measures = {"prepared": "here"}
+space = load_space(RunConfig(data=data, out="unused").space)
+x = prepared.x["train"]
+measures.update(documents=len(x), tokens=int(np.count_nonzero(x)))
+for encoder in ("pool", "cnn"):
+    entry = next(e for e in space.first if e["encoder"] == encoder)
+    config = {key: value for key, value in entry.items() if key != "name"}
+    outcome = fit_candidate(
+        Candidate("learned", None),
+        config,
+        prepared,
+        seed=0,
+        max_epochs=1,
+        patience=space.patience,
+        batch_size=space.batch_size,
+        fixed_epochs=1,
+    )
+    measures[f"{encoder}_s"] = outcome.seconds
+    measures[f"{encoder}_tokens_per_s"] = measures["tokens"] / outcome.seconds
+print(json.dumps(measures))
+"""
+
+
+def base_rows() -> list[tuple[str, str]]:
+    """The IMDB training reviews as (label, text), shuffled once (the parts are in runs of one
+    label), so that any prefix of them is balanced."""
+    rows: list[tuple[str, str]] = []
+    for path in sorted(IMDB.glob("imdb_train.part*.csv")):
+        with open(path, newline="", encoding="utf-8") as f:
+            rows += [(row["label"], row["text"]) for row in csv.DictReader(f)]
+    random.Random(0).shuffle(rows)
+    return rows
+
+
+def dataset_file(workdir: Path, size: int, base: list[tuple[str, str]]) -> Path:
+    """The reviews replicated to `size` documents, copy k's texts ending in " copyk" (copy 0 is
+    the reviews as they are). Written once (atomically, so a file of that name is whole)."""
+    path = workdir / f"imdb-{size}.csv"
+    if path.is_file():
+        return path
+    partial = path.with_suffix(".partial")
+    with open(partial, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["label", "text"])
+        for i in range(size):
+            label, text = base[i % len(base)]
+            copy = i // len(base)
+            writer.writerow([label, f"{text} copy{copy}" if copy else text])
+    partial.rename(path)
+    return path
+
+
+def run_child(command: list[str], env: dict[str, str], cwd: str | None, log: Path) -> dict:
+    """Run one stage; its wall seconds, peak RSS (of it and its descendants, from `wait4`) and
+    stdout. A non-zero exit is returned as `error`, never raised."""
+    started = time.perf_counter()
+    with open(f"{log}.out", "wb") as out, open(f"{log}.err", "wb") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=cwd)
+        _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = code = os.waitstatus_to_exitcode(status)
+    result: dict[str, Any] = {
+        "wall_s": time.perf_counter() - started,
+        "peak_gib": usage.ru_maxrss / 1024**2,  # kilobytes on Linux
+        "stdout": Path(f"{log}.out").read_text(encoding="utf-8", errors="replace"),
+    }
+    if code < 0:
+        name = signal.Signals(-code).name
+        hint = " (out of memory?)" if -code == signal.SIGKILL else ""
+        result["error"] = f"killed by {name}{hint}, see {log}.err"
+    elif code:
+        lines = Path(f"{log}.err").read_text(encoding="utf-8", errors="replace").splitlines()
+        last = next((line.strip() for line in reversed(lines) if line.strip()), "")
+        result["error"] = f"exit status {code}: {last[:200]}, see {log}.err"
+    return result
+
+
+def last_json(text: str) -> dict[str, Any]:
+    """The JSON object a child printed last (its only line, or the last of several)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return json.loads(lines[-1])
+
+
+def run_stage(
+    stage: str, size: int, data: Path, code: dict[str, Any], workdir: Path, budget: str
+) -> dict[str, Any]:
+    """One stage at one size with one version of the code, in its own process; the measures
+    that go into the table."""
+    name = f"{stage}-{code['slug']}-{size}"
+    cache = workdir / "cache" / name  # each stage reads its vectors cold, as a new user's does
+    shutil.rmtree(cache, ignore_errors=True)
+    env = {**os.environ, **code["env"], "EMBREC_CACHE_DIR": str(cache)}
+    npz = workdir / f"prepared-{code['slug']}-{size}.npz"
+    run = workdir / "runs" / name
+    if stage == "profile":
+        command = [*code["embrec"], "profile", str(data), "--json"]
+    elif stage == "recommend":
+        shutil.rmtree(run, ignore_errors=True)  # a fresh run, never a resumed one
+        command = [*code["embrec"], "recommend", str(data), "--out", str(run)]
+        command += ["--time-budget", budget]
+    else:
+        if stage == "prepare":
+            npz.unlink(missing_ok=True)
+        command = [sys.executable, "-c", CHILD, stage, str(data), str(npz)]
+    (workdir / "logs").mkdir(exist_ok=True)
+    result = run_child(command, env, code["cwd"], workdir / "logs" / name)
+    shutil.rmtree(cache, ignore_errors=True)
+    measures: dict[str, Any] = {"wall_s": result["wall_s"], "peak_gib": result["peak_gib"]}
+    if "error" in result:
+        return {**measures, "error": result["error"]}
+    try:
+        if stage == "profile":
+            tokens = json.loads(result["stdout"])["tokens"]
+            measures.update(seconds=result["wall_s"], tokens=tokens)
+            measures["tokens_per_s"] = tokens / result["wall_s"]
+        elif stage == "recommend":
+            report = json.loads((run / "report.json").read_text())
+            recommended = report["recommendation"]["recommended"]
+            measures.update(seconds=report["seconds"], recommended=recommended)
+        else:
+            measures.update(last_json(result["stdout"]))
+    except (ValueError, KeyError, IndexError, OSError) as error:
+        measures["error"] = f"unreadable output ({type(error).__name__}: {error})"
+    return measures
+
+
+# Table columns: (heading, stage, measure, format)
+COLUMNS = (
+    ("profile s", "profile", "seconds", "{:.1f}"),
+    ("profile peak GiB", "profile", "peak_gib", "{:.2f}"),
+    ("profile tokens/s", "profile", "tokens_per_s", "{:,.0f}"),
+    ("prepare s", "prepare", "seconds", "{:.1f}"),
+    ("prepare peak GiB", "prepare", "peak_gib", "{:.2f}"),
+    ("pool epoch s", "epoch", "pool_s", "{:.1f}"),
+    ("pool tokens/s", "epoch", "pool_tokens_per_s", "{:,.0f}"),
+    ("cnn epoch s", "epoch", "cnn_s", "{:.1f}"),
+    ("cnn tokens/s", "epoch", "cnn_tokens_per_s", "{:,.0f}"),
+    ("epoch peak GiB", "epoch", "peak_gib", "{:.2f}"),
+    ("recommend s", "recommend", "seconds", "{:.0f}"),
+    ("recommend peak GiB", "recommend", "peak_gib", "{:.2f}"),
+)
+TIMES = [c for c in COLUMNS if c[0].endswith(" s")]
+PEAKS = [c for c in COLUMNS if c[2] == "peak_gib"]
+
+
+def value(row: dict[str, Any], stage: str, measure: str) -> float | None:
+    """A measure of a row's stage, None where the stage did not run or failed."""
+    result = row["stages"].get(stage)
+    if result is None or "error" in result:
+        return None
+    return result.get(measure)
+
+
+def cell(row: dict[str, Any], stage: str, measure: str, form: str) -> str:
+    result = row["stages"].get(stage)
+    if result is not None and "error" in result:
+        return "failed"
+    number = value(row, stage, measure)
+    return "-" if number is None else form.format(number)
+
+
+def tokens_of(row: dict[str, Any]) -> int | None:
+    """All documents' tokens, from the profile (else from the preparation)."""
+    for stage in ("profile", "prepare"):
+        tokens = value(row, stage, "tokens")
+        if tokens is not None:
+            return int(tokens)
+    return None
+
+
+def ratio(new: float | None, old: float | None, scale: float = 1.0) -> str:
+    if new is None or old is None or old == 0:
+        return "-"
+    return f"{new / old / scale:.2f}"
+
+
+def print_row(cells: Sequence[str]) -> None:
+    print("| " + " | ".join(cells) + " |")
+
+
+def print_tables(rows: Sequence[dict[str, Any]], labels: Sequence[str]) -> None:
+    """The measures, the growth between consecutive sizes, current/baseline, and failures."""
+    lead = ["code"] if len(labels) > 1 else []
+    columns = [c for c in COLUMNS if any(c[1] in row["stages"] for row in rows)]
+    print()
+    print_row([*lead, "documents", "tokens", *(c[0] for c in columns)])
+    print("|" + "---|" * (len(lead) + 2 + len(columns)))
+    for row in rows:
+        tokens = tokens_of(row)
+        cells = [f"{row['documents']:,}", "-" if tokens is None else f"{tokens:,}"]
+        cells += [cell(row, stage, measure, form) for _, stage, measure, form in columns]
+        print_row([*([row["code"]] if lead else []), *cells])
+    if len({row["documents"] for row in rows}) > 1:
+        print_growth(rows, labels, [c for c in columns if c in TIMES or c in PEAKS])
+    if len(labels) > 1:
+        print_against_baseline(rows, labels, columns)
+    failures = [
+        f"- {stage} at {row['documents']:,} [{row['code']}], peak {result['peak_gib']:.2f} GiB: "
+        + result["error"]
+        for row in rows
+        for stage, result in row["stages"].items()
+        if "error" in result
+    ]
+    if failures:
+        print("\nFailed stages:\n")
+        print("\n".join(failures))
+    print()
+
+
+def print_growth(
+    rows: Sequence[dict[str, Any]], labels: Sequence[str], columns: Sequence[tuple[str, ...]]
+) -> None:
+    """Per version of the code, each size against the next smaller one."""
+    lead = ["code"] if len(labels) > 1 else []
+    print()
+    print("Growth between consecutive sizes: time ratio / size ratio (1.00 is linear), and peak")
+    print("memory ratio. Target: time ratios at most 1.2; peak at 2.5M at most 4x that at 250k.")
+    print()
+    headings = [f"{c[0]} / size" if c in TIMES else f"{c[0]} x" for c in columns]
+    print_row([*lead, "sizes", "size x", *headings])
+    print("|" + "---|" * (len(lead) + 2 + len(headings)))
+    for label in labels:
+        mine = [row for row in rows if row["code"] == label]
+        for old, new in zip(mine, mine[1:], strict=False):
+            scale = new["documents"] / old["documents"]
+            cells = [f"{old['documents']:,} to {new['documents']:,}", f"{scale:.1f}"]
+            cells += [
+                ratio(value(new, c[1], c[2]), value(old, c[1], c[2]), scale if c in TIMES else 1)
+                for c in columns
+            ]
+            print_row([*([label] if lead else []), *cells])
+
+
+def print_against_baseline(
+    rows: Sequence[dict[str, Any]], labels: Sequence[str], columns: Sequence[tuple[str, ...]]
+) -> None:
+    """Current over baseline, measure by measure, at each size."""
+    print()
+    print(f"current / baseline ({labels[1]}), same size:")
+    print()
+    print_row(["documents", *(c[0] for c in columns)])
+    print("|" + "---|" * (1 + len(columns)))
+    for size in sorted({row["documents"] for row in rows}):
+        current, baseline = (
+            next(r for r in rows if r["documents"] == size and r["code"] == label)
+            for label in labels
+        )
+        cells = [ratio(value(current, c[1], c[2]), value(baseline, c[1], c[2])) for c in columns]
+        print_row([f"{size:,}", *cells])
+    print()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", nargs="+", type=int, default=[25_000, 250_000])
+    parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES))
+    parser.add_argument("--workdir", type=Path, default=None, help="data, logs (default: a temp)")
+    parser.add_argument("--recommend", action="store_true", help="also time embrec recommend")
+    parser.add_argument("--recommend-sizes", nargs="+", type=int, default=[25_000])
+    parser.add_argument("--time-budget", default="10m", help="recommend's --time-budget")
+    parser.add_argument("--baseline", default=None, help="also run the code of this git ref")
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    args = parser.parse_args(argv)
+    workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="bench-scale-"))).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    for npz in workdir.glob("prepared-*.npz"):  # another invocation's, maybe other code's
+        npz.unlink()
+    sizes = sorted(set(args.sizes))
+    stages = [s for s in STAGES if s in args.stages]
+    codes = [
+        {
+            "label": "current",
+            "slug": "current",
+            "embrec": [str(Path(sys.executable).with_name("embrec"))],
+            "env": {},
+            "cwd": None,
+        }
+    ]
+    worktree = None
+    if args.baseline:
+        worktree = Path(tempfile.mkdtemp(prefix="bench-scale-tree-")) / "tree"
+        commit = add_worktree(args.baseline, worktree)
+        codes.append(
+            {
+                "label": f"{args.baseline} ({commit[:8]})",
+                "slug": re.sub(r"[^A-Za-z0-9._-]", "_", args.baseline) + f"-{commit[:8]}",
+                "embrec": [sys.executable, "-c", "from recommender.cli import app; app()"],
+                "env": {"PYTHONPATH": str(worktree)},
+                "cwd": str(worktree),
+            }
+        )
+    print(f"workdir: {workdir}; cpus: {os.cpu_count()}; sizes: {sizes}; stages: {stages}")
+    base = base_rows()
+    rows: list[dict[str, Any]] = []
+    try:
+        for size in sizes:
+            started = time.perf_counter()
+            data = dataset_file(workdir, size, base)
+            print(f"{size:,} documents: {data.name} ({time.perf_counter() - started:.0f} s)")
+            mine = [{"documents": size, "code": code["label"], "stages": {}} for code in codes]
+            rows += mine
+            todo = [*stages]
+            if args.recommend and size in args.recommend_sizes:
+                todo.append("recommend")
+            for stage in todo:
+                for code, row in zip(codes, mine, strict=True):
+                    result = run_stage(stage, size, data, code, workdir, args.time_budget)
+                    row["stages"][stage] = result
+                    said = result.get("error") or ", ".join(
+                        f"{what} {result[key]:.1f} s"
+                        for key, what in (("seconds", "took"), ("pool_s", "pool"), ("cnn_s", "cnn"))
+                        if key in result
+                    )
+                    print(f"  {stage} [{code['label']}]: {said}, peak {result['peak_gib']:.2f} GiB")
+                    if args.json:
+                        args.json.write_text(json.dumps(rows, indent=1))
+            for npz in workdir.glob(f"prepared-*-{size}.npz"):  # 4 GB at 2.5M documents
+                npz.unlink()
+    finally:
+        if worktree is not None:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)],
+                check=False,
+            )
+            shutil.rmtree(worktree.parent, ignore_errors=True)
+    print_tables(rows, [code["label"] for code in codes])
+
+
+if __name__ == "__main__":
+    main()
