@@ -108,7 +108,15 @@ def _map_character(character: str, lowercase: bool) -> str:
     ASCII punctuation is deleted as Keras deletes it ("self-conscious" -> "selfconscious", the
     form vectors' keys meet); so are other marks used inside words (dashes, connectors,
     apostrophes). Any other non-ASCII punctuation or symbol separates words, as the full-width
-    commas and stops of Chinese and Japanese text do."""
+    commas and stops of Chinese and Japanese text do. The C1 controls (U+0080 to U+009F) are
+    read as the Windows-1252 characters they almost always are in real text (bytes of that
+    encoding decoded as Latin-1: "don\x92t", "1990\x962000"), so they do not become tokens."""
+    if 0x80 <= ord(character) <= 0x9F:
+        try:
+            meant = character.encode("latin-1").decode("cp1252")
+        except UnicodeDecodeError:
+            return " "  # five bytes that Windows-1252 leaves undefined
+        return _map_character(meant, lowercase)
     category = unicodedata.category(character)
     if not character.isascii() and category[0] in "PS" and not _in(EMOJI_RANGES, ord(character)):
         return "" if category in ("Pd", "Pc") or character in _APOSTROPHES else " "

@@ -73,7 +73,7 @@ _GZIP = "+gzip"  # suffix of the format of a gzip-compressed file
 
 # Bump when what a cache entry holds, or how its rows are chosen, changes (the tokeniser's rules
 # decide the normalised rows): older entries are then simply not found.
-_CACHE_VERSION = 2
+_CACHE_VERSION = 3  # 3: the unicode rules read C1 controls as Windows-1252
 _CACHE_MAX_BYTES = 2 << 30  # least recently used entries beyond this are deleted
 _IDENTITY_BYTES = 1 << 16
 _CACHE_UNREADABLE = (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile)

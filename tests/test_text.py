@@ -35,6 +35,7 @@ AWKWARD_TEXTS = [
     "\x00",
     "nul\x00 end",
     "simplistic , silly and tedious . ",
+    "don\x92t \x93quoted\x94 1990\x962000 \x8ei\x9eek \x81 \x85end",  # Windows-1252 as Latin-1
 ]
 
 
@@ -74,6 +75,20 @@ def test_unicode_rules_lowercase_every_script_and_strip_unicode_punctuation() ->
     assert tokenize(text, ASCII_RULES) == ["Über", "das", "café", "¡hola", "«très»", "bien…"]
     assert tokenize("ΣΟΦΌΣ Ｆｕｌｌ ﬁne") == ["σοφόσ", "full", "fine"]  # NFKC per character
     assert tokenize("Über DAS Café", Rules(lowercase=False)) == ["Über", "DAS", "Café"]
+
+
+def test_windows_1252_read_as_latin_1_gives_the_words_it_meant() -> None:
+    mojibake = "Don\x92t miss \x93\x8ei\x9eek\x94 \x96 perfect\x85 \x81"
+    assert (
+        tokenize(mojibake)
+        == tokenize("Don’t miss “Žižek” – perfect… ")
+        == [
+            "dont",
+            "miss",
+            "žižek",
+            "perfect",
+        ]
+    )
 
 
 def test_characters_mode_splits_unspaced_scripts_and_keeps_other_words_and_emoji() -> None:
