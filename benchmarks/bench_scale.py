@@ -45,7 +45,6 @@ import csv
 import json
 import os
 import random
-import re
 import shutil
 import signal
 import subprocess
@@ -61,7 +60,7 @@ SHARED = Path(os.environ.get("EMBREC_SHARED_DATA", ROOT.parent / "shared" / "dat
 IMDB = SHARED / "datasets" / "imdb"
 STAGES = ("profile", "prepare", "epoch")
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_verdicts import add_worktree  # noqa: E402  (beside this file)
+from bench_verdicts import code_versions  # noqa: E402  (beside this file)
 
 # Runs in a fresh interpreter with the code under test: `prepare DATA NPZ` or `epoch DATA NPZ`;
 # prints one JSON line of its measures last.
@@ -245,10 +244,10 @@ def run_stage(
     npz = workdir / f"prepared-{code['slug']}-{size}.npz"
     run = workdir / "runs" / name
     if stage == "profile":
-        command = [*code["embrec"], "profile", str(data), "--json"]
+        command = [*code["command"], "profile", str(data), "--json"]
     elif stage == "recommend":
         shutil.rmtree(run, ignore_errors=True)  # a fresh run, never a resumed one
-        command = [*code["embrec"], "recommend", str(data), "--out", str(run)]
+        command = [*code["command"], "recommend", str(data), "--out", str(run)]
         command += ["--time-budget", budget]
     else:
         if stage == "prepare":
@@ -419,32 +418,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         npz.unlink()
     sizes = sorted(set(args.sizes))
     stages = [s for s in STAGES if s in args.stages]
-    codes = [
-        {
-            "label": "current",
-            "slug": "current",
-            "embrec": [str(Path(sys.executable).with_name("embrec"))],
-            "env": {},
-            "cwd": None,
-        }
-    ]
-    worktree = None
-    if args.baseline:
-        worktree = Path(tempfile.mkdtemp(prefix="bench-scale-tree-")) / "tree"
-        commit = add_worktree(args.baseline, worktree)
-        codes.append(
-            {
-                "label": f"{args.baseline} ({commit[:8]})",
-                "slug": re.sub(r"[^A-Za-z0-9._-]", "_", args.baseline) + f"-{commit[:8]}",
-                "embrec": [sys.executable, "-c", "from recommender.cli import app; app()"],
-                "env": {"PYTHONPATH": str(worktree)},
-                "cwd": str(worktree),
-            }
-        )
     print(f"workdir: {workdir}; cpus: {os.cpu_count()}; sizes: {sizes}; stages: {stages}")
     base = base_rows()
     rows: list[dict[str, Any]] = []
-    try:
+    with code_versions(args.baseline, "bench-scale-tree-") as codes:
         for size in sizes:
             started = time.perf_counter()
             data = dataset_file(workdir, size, base)
@@ -468,13 +445,6 @@ def main(argv: Sequence[str] | None = None) -> None:
                         args.json.write_text(json.dumps(rows, indent=1))
             for npz in workdir.glob(f"prepared-*-{size}.npz"):  # 4 GB at 2.5M documents
                 npz.unlink()
-    finally:
-        if worktree is not None:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)],
-                check=False,
-            )
-            shutil.rmtree(worktree.parent, ignore_errors=True)
     print_tables(rows, [code["label"] for code in codes])
 
 

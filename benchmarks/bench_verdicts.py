@@ -43,7 +43,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,44 @@ def add_worktree(ref: str, folder: Path) -> str:
     if not spaces.exists():
         spaces.symlink_to("../search_spaces")
     return commit
+
+
+@contextmanager
+def code_versions(baseline: str | None, prefix: str, suffix: str = "") -> Iterator[list[dict]]:
+    """The code to run: the venv's, and with `baseline` also that git ref's from a temporary
+    worktree (same venv), removed at the end. Each: label, slug (for file names), command (the
+    `embrec` CLI), env and cwd for its subprocesses."""
+    codes: list[dict[str, Any]] = [
+        {
+            "label": "current",
+            "slug": "current" + suffix,
+            "command": [str(Path(sys.executable).with_name("embrec"))],
+            "env": {},
+            "cwd": None,
+        }
+    ]
+    worktree = None
+    try:
+        if baseline:
+            worktree = Path(tempfile.mkdtemp(prefix=prefix)) / "tree"
+            commit = add_worktree(baseline, worktree)
+            codes.append(
+                {
+                    "label": f"{baseline} ({commit[:8]})",
+                    "slug": re.sub(r"[^A-Za-z0-9._-]", "_", baseline) + f"-{commit[:8]}" + suffix,
+                    "command": [sys.executable, "-c", "from recommender.cli import app; app()"],
+                    "env": {"PYTHONPATH": str(worktree)},
+                    "cwd": str(worktree),
+                }
+            )
+        yield codes
+    finally:
+        if worktree is not None:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)],
+                check=False,
+            )
+            shutil.rmtree(worktree.parent, ignore_errors=True)
 
 
 def run_set(
@@ -225,31 +264,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     suffix = f"-{hashlib.sha1(args.args.encode()).hexdigest()[:8]}" if extra else ""
     splits = runs / "splits"
     subprocess.run([sys.executable, str(SHARED / "given_splits.py"), str(splits)], check=True)
-    codes = [
-        {
-            "label": "current",
-            "slug": "current" + suffix,
-            "command": [str(Path(sys.executable).with_name("embrec"))],
-            "env": {},
-            "cwd": None,
-        }
-    ]
-    worktree = None
-    if args.baseline:
-        worktree = Path(tempfile.mkdtemp(prefix="bench-verdicts-tree-")) / "tree"
-        commit = add_worktree(args.baseline, worktree)
-        codes.append(
-            {
-                "label": f"{args.baseline} ({commit[:8]})",
-                "slug": re.sub(r"[^A-Za-z0-9._-]", "_", args.baseline) + f"-{commit[:8]}" + suffix,
-                "command": [sys.executable, "-c", "from recommender.cli import app; app()"],
-                "env": {"PYTHONPATH": str(worktree)},
-                "cwd": str(worktree),
-            }
-        )
     print(f"runs: {runs}; cpus: {os.cpu_count()}; embrec args: {extra or 'none'}")
     rows: list[dict[str, Any]] = []
-    try:
+    with code_versions(args.baseline, "bench-verdicts-tree-", suffix) as codes:
         for name in args.sets:
             for code in codes:
                 try:
@@ -271,13 +288,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 rows.append(row)
                 if args.json:
                     args.json.write_text(json.dumps(rows, indent=1))
-    finally:
-        if worktree is not None:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)],
-                check=False,
-            )
-    print_tables(rows, baseline=worktree is not None)
+    print_tables(rows, baseline=args.baseline is not None)
 
 
 if __name__ == "__main__":
