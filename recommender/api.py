@@ -7,7 +7,6 @@ Progress is announced through an optional `events(kind, payload)` callback; noth
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
@@ -16,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from recommender.budget import RunClock, reserve_rounds
 from recommender.config import RunConfig, lock_run, open_run
 from recommender.data import Dataset, Splits, load_dataset, load_splits
 from recommender.decide import Recommendation, decide, domain_verdict, explain
@@ -183,7 +183,7 @@ def _recommend(
     config: RunConfig, events: Events, export_vocab: int, jobs: int, run_lock: ExitStack
 ) -> RunResult:
     from recommender.export import write_model_card
-    from recommender.learning_curve import FRACTIONS, curve_report, wants_curve
+    from recommender.learning_curve import FRACTIONS, curve_report, curve_seconds, wants_curve
     from recommender.prepare import prepare
     from recommender.report.assemble import build_report, splits_sizes
     from recommender.report.files import write_reports
@@ -200,7 +200,7 @@ def _recommend(
     from recommender.yardsticks import yardsticks_against
 
     check_jobs(jobs, config.engine)
-    started = time.perf_counter()
+    clock = RunClock(config.time_budget)
     space = load_space(config.space)
     dataset, splits = _load_splits(config)
     inputs = _config_inputs(config, dataset)
@@ -240,7 +240,11 @@ def _recommend(
         prepared,
         candidates,
         space,
-        Budget(trials_per_candidate, config.time_budget),
+        Budget(
+            trials_per_candidate,
+            None if config.time_budget is None else clock.left(),
+            reserve_rounds=reserve_rounds(config.seeds, jobs, len(candidates)),
+        ),
         seed=config.seed,
         on_trial=lambda record: events("trial", {"record": record}),
         helpers=helpers,
@@ -287,6 +291,7 @@ def _recommend(
         undecided=undecided,
         on_run=lambda key, run: events("seed_run", {"candidate": key, "run": run}),
         on_more=lambda keys, total: events("more_evidence", {"candidates": keys, "total": total}),
+        clock=clock,
     )
     recommendation = decide(evidence, truth, min_effect=config.min_effect, seed=config.seed)
     chosen = next(e for e in evidence if e.candidate == recommendation.recommended)
@@ -303,7 +308,11 @@ def _recommend(
             rules=inputs.rules,
         )
     curve = None
-    if wants_curve(config.learning_curve, data_profile.regime):
+    if wants_curve(config.learning_curve, data_profile.regime) and not clock.covers(
+        needed := curve_seconds(evidence, config.seeds)
+    ):
+        clock.skip("learning curve", needed)
+    elif wants_curve(config.learning_curve, data_profile.regime):
         events("learning_curve", {"total": len(FRACTIONS) * len(evidence)})
         curve = curve_report(
             evidence,
@@ -347,13 +356,14 @@ def _recommend(
             "evidence_method": method_words(
                 max(len(e.runs) for e in evidence), redrawn, "test" in splits.fixed
             ),
+            "time_budget": clock.summary(),
             "domain_vectors": None
             if domain is None
             else domain_verdict(
                 domain, evidence, prepared.y["test"], min_effect=config.min_effect, seed=config.seed
             ),
         },
-        seconds=time.perf_counter() - started,
+        seconds=clock.elapsed(),
     )
     write_reports(run_dir, report)
     write_model_card(run_dir / "model", report)

@@ -153,8 +153,9 @@ def recommend(
     time_budget: Annotated[
         str | None,
         typer.Option(
-            help="Stop the search after this long (90s, 10m, 1h) or --trials, whichever comes "
-            "first; every strategy still gets the same number of trials."
+            help="Bound the whole run (90s, 10m, 1h): later search rounds, more evidence and "
+            "the learning curve start only when the time left covers them; the report says "
+            "what was left out."
         ),
     ] = None,
     storage: Annotated[

@@ -43,7 +43,7 @@ class RunConfig:
     unlabeled: str | None = None  # a corpus to pretrain domain vectors on
     learning_curve: bool | None = None  # None: on for small and medium data
     engine: str = "optuna"  # or keras-tuner-bayesian, keras-tuner-hyperband
-    time_budget: float | None = None  # seconds for the whole search; None: trials only
+    time_budget: float | None = None  # seconds for the whole run (budget.RunClock); None: none
     storage: str | None = None  # an Optuna storage URL; None: RUN/study.db
     final: str = "all"  # what the exported model trains on: all labels, or all but the test split
     test: str | None = None  # the user's own test split (a file read as DATA is); None: drawn

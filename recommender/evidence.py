@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from recommender.budget import RunClock
 from recommender.data import Splits
 from recommender.files import read_json, write_json
 from recommender.models import Candidate, parameter_counts
@@ -276,10 +277,13 @@ def gather_until_decided(
     undecided: Callable[[list[CandidateEvidence]], Sequence[str]],
     on_run: Callable[[str, SeedRun], None] | None = None,
     on_more: Callable[[Sequence[str], int], None] | None = None,
+    clock: RunClock | None = None,
 ) -> list[CandidateEvidence]:
     """`repetitions` runs of every finalist; then, while `undecided(evidence)` names options
     the evidence cannot yet tell apart, up to `more` further repetitions of those, in batches of
-    `repetitions` (`on_more(keys, total)` hears of each batch)."""
+    `repetitions` (`on_more(keys, total)` hears of each batch). Under a time budget (`clock`) a
+    batch starts only when the time left covers it and one more training (the final model's),
+    at the durations measured so far."""
     evidence = gather_evidence(
         finalists,
         prepared_for,
@@ -291,7 +295,11 @@ def gather_until_decided(
     )
     done = repetitions
     while done < repetitions + more and (keys := list(undecided(evidence))):
-        done = min(done + repetitions, repetitions + more)
+        batch = min(done + repetitions, repetitions + more) - done
+        if clock is not None and not clock.covers(needed := _batch_seconds(evidence, keys, batch)):
+            clock.skip(f"{batch} more evidence repetitions of {', '.join(keys)}", needed)
+            break
+        done += batch
         if on_more is not None:
             on_more(keys, done)
         extended = gather_evidence(
@@ -307,6 +315,13 @@ def gather_until_decided(
         by_key = {e.candidate: e for e in extended}
         evidence = [by_key.get(e.candidate, e) for e in evidence]
     return evidence
+
+
+def _batch_seconds(evidence: list[CandidateEvidence], keys: Sequence[str], batch: int) -> float:
+    """`batch` more repetitions of `keys`, then one training as long as the longest so far."""
+    runs = {e.candidate: e for e in evidence}
+    longest = max(run.train_seconds for e in evidence for run in e.runs)
+    return batch * sum(runs[key].train_seconds_mean for key in keys) + longest
 
 
 def _cached_run(path: Path, config: dict[str, Any]) -> tuple[SeedRun, Cost | None] | None:

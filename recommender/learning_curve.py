@@ -27,6 +27,7 @@ from recommender.text import DEFAULT_RULES, Rules
 from recommender.vectors import Vectors
 
 FRACTIONS = (0.1, 0.25, 0.5)
+CURVE_SEEDS = 2  # repetitions per point: the curve shows a trend, not a verdict
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,16 @@ def wants_curve(setting: bool | None, regime: str) -> bool:
     return regime in ("small", "medium") if setting is None else setting
 
 
+def curve_seconds(evidence: Sequence[CandidateEvidence], seeds: int) -> float:
+    """What the curve of a run with `seeds` repetitions will take, plus one training after it
+    (the final model's), at the evidence's measured durations. Each point is counted as long as
+    a full run: a subset trains for at least the space's `min_steps`, so on small data its runs
+    are no shorter."""
+    full = sum(e.train_seconds_mean for e in evidence)
+    longest = max(run.train_seconds for e in evidence for run in e.runs)
+    return len(FRACTIONS) * min(seeds, CURVE_SEEDS) * full + longest
+
+
 def curve_report(
     evidence: Sequence[CandidateEvidence],
     recommended: str,
@@ -167,7 +178,7 @@ def curve_report(
         splits,
         vectors,
         space,
-        seeds=seeds[:2],
+        seeds=seeds[:CURVE_SEEDS],
         max_vocabulary=max_vocabulary,
         max_length=max_length,
         cache_dir=cache_dir,
@@ -176,7 +187,7 @@ def curve_report(
     )
     return {
         "fractions": [*FRACTIONS, 1.0],
-        "seeds": list(seeds[:2]),
+        "seeds": list(seeds[:CURVE_SEEDS]),
         "method": "nested stratified subsets of the training split; vocabulary and matrices "
         "rebuilt per subset; early stopping on the full validation split; the 100% point is the "
         "evidence itself (all repetitions)",

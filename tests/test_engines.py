@@ -8,6 +8,7 @@ import io
 import json
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
@@ -16,8 +17,16 @@ from recommender import files
 from recommender.cli import app
 from recommender.config import RunConfig
 from recommender.models import candidates_for
+from recommender.search import engine as engine_module
 from recommender.search import keras_tuner_engine
-from recommender.search.engine import Budget, Engine, SearchFailed, best_trials, engine_for
+from recommender.search.engine import (
+    Budget,
+    Engine,
+    RoundClock,
+    SearchFailed,
+    best_trials,
+    engine_for,
+)
 from recommender.space import load_space
 from tests.conftest import EXAMPLES
 from tests.helpers import tiny_prepared, write_failing_space, write_reviews_sample, write_tiny_space
@@ -106,6 +115,26 @@ def test_a_time_budget_ends_the_search_at_a_round_boundary(
     )
     assert (outcome.stopped_by, outcome.trials_per_candidate) == ("time", 1)
     assert sorted(r.candidate for r in outcome.records) == sorted(c.key for c in candidates)
+
+
+def test_a_search_under_a_run_budget_keeps_time_for_the_evidence(monkeypatch) -> None:
+    """With 4 rounds kept for what follows the search, a round of 10 s starts only while the
+    time left covers it and 40 s more; without a reserve, while it covers the round."""
+    now = [0.0]
+    monkeypatch.setattr(engine_module, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    kept, plain = RoundClock(100.0, reserve_rounds=4), RoundClock(100.0)
+    for clock in (kept, plain):
+        assert clock.allows_round()  # the first round always runs
+        clock.start_round()
+    now[0] = 10.0
+    for clock in (kept, plain):
+        clock.end_round()
+    now[0] = 50.0
+    assert kept.allows_round() and plain.allows_round()
+    now[0] = 51.0
+    assert not kept.allows_round() and plain.allows_round()
+    now[0] = 91.0
+    assert not plain.allows_round()
 
 
 def test_a_resumed_keras_tuner_search_does_not_rerun_finished_trials(
@@ -226,7 +255,9 @@ def test_bad_search_options_are_one_line(tmp_path: Path, args: list[str], line: 
 
 
 @pytest.mark.slow
-def test_a_keras_tuner_run_ended_by_its_time_budget_says_so_in_the_report(tmp_path: Path) -> None:
+def test_a_time_budget_bounds_the_run_and_the_report_says_what_it_left_out(tmp_path: Path) -> None:
+    """A KerasTuner search ended by --time-budget says so; the budget is the whole run's, so
+    the learning curve it asked for is left out, and the report says what and why."""
     data = write_reviews_sample(EXAMPLES / "customer_reviews.txt", tmp_path / "reviews.txt")
     out = tmp_path / "run"
     result = CliRunner().invoke(
@@ -247,7 +278,7 @@ def test_a_keras_tuner_run_ended_by_its_time_budget_says_so_in_the_report(tmp_pa
             "--seeds",
             "1",
             "--no-yardsticks",
-            "--no-learning-curve",
+            "--learning-curve",
             "--quiet",
             "--out",
             str(out),
@@ -258,6 +289,13 @@ def test_a_keras_tuner_run_ended_by_its_time_budget_says_so_in_the_report(tmp_pa
     report = json.loads((out / "report.json").read_text())
     search = report["search"]
     assert (search["engine"], search["time_budget_seconds"]) == ("keras-tuner-hyperband", 1.0)
+    # the budget bounds the whole run: the learning curve asked for is left out, and said so
+    budget = report["time_budget"]
+    assert report["learning_curve"] is None
+    assert [s["stage"] for s in budget["skipped"]] == ["learning curve"]
+    assert budget["used_seconds"] == pytest.approx(report["seconds"], abs=0.5)
+    assert budget["overrun_seconds"] == pytest.approx(budget["used_seconds"] - 1.0, abs=0.1)
+    assert "left out: learning curve" in (out / "report.md").read_text()
     assert (search["stopped_by"], search["trials_per_candidate"]) == ("time", 1)
     assert sorted(t["candidate"] for t in search["trials"]) == sorted(
         e["candidate"] for e in report["evidence"]

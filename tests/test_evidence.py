@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from recommender import evidence as evidence_module
+from recommender.budget import RunClock
 from recommender.data import Splits, split
 from recommender.evidence import Cost, SeedRun, gather_until_decided, redraw
 from recommender.models import Candidate
@@ -97,6 +98,44 @@ def test_more_repetitions_only_while_the_evidence_cannot_decide(monkeypatch, tmp
         undecided=lambda evidence: ("learned", "frozen:v"),
     )
     assert [len(e.runs) for e in evidence] == [9, 9, 3]
+
+
+def test_more_repetitions_only_when_the_time_budget_covers_them(monkeypatch, tmp_path) -> None:
+    """Under --time-budget the first repetitions always run; a further batch starts only when
+    the time left covers it and the final model, at the durations measured so far (here 1 s a
+    run: a batch of 3 for 2 options and one more run is 7 s)."""
+    monkeypatch.setattr(
+        evidence_module,
+        "seed_run",
+        lambda c, config, p, s, seed: (SeedRun(seed, 0.5, 0.5, 1, 1.0, (0, 1)), None),
+    )
+    monkeypatch.setattr(evidence_module, "_measure_cost", lambda *a: Cost(1, 0, 1, 1.0, False))
+    finalists = {
+        key: TrialRecord(key, 0, "complete", 0.5, {"encoder": "pool"}, 1, 1.0)
+        for key in ("learned", "frozen:v")
+    }
+
+    def gather(clock: RunClock, cache: str) -> list[int]:
+        evidence = gather_until_decided(
+            finalists,
+            lambda repetition: None,
+            load_space("quick"),
+            repetitions=3,
+            more=6,
+            seed=0,
+            cache_dir=tmp_path / cache,
+            undecided=lambda evidence: ("learned", "frozen:v"),
+            clock=clock,
+        )
+        return [len(e.runs) for e in evidence]
+
+    short = RunClock(6.0)
+    assert gather(short, "short") == [3, 3]
+    [skipped] = short.skipped
+    assert skipped["stage"] == "3 more evidence repetitions of learned, frozen:v"
+    assert skipped["needed_seconds"] == 7.0 and 5.0 < skipped["left_seconds"] <= 6.0
+    assert gather(RunClock(3600.0), "long") == [9, 9]
+    assert gather(RunClock(None), "none") == [9, 9]
 
 
 @pytest.mark.slow

@@ -91,13 +91,24 @@ def test_report_says_when_the_time_budget_ended_the_search(run_dir: Path, tmp_pa
     shutil.copytree(run_dir, copy)
     report = json.loads((copy / "report.json").read_text())
     report["search"].update(stopped_by="time", time_budget_seconds=90.0, trials_per_candidate=1)
+    skipped = {"stage": "learning curve", "needed_seconds": 40.0, "left_seconds": 12.5}
+    report["time_budget"] = {
+        "seconds": 90.0,
+        "used_seconds": 88.1,
+        "overrun_seconds": 0.0,
+        "skipped": [skipped],
+    }
     (copy / "report.json").write_text(json.dumps(report))
     result = invoke("report", str(copy))
     assert result.exit_code == 0, result.output
-    sentence = "1 trial(s) per option, stopped by the time budget (90 s)"
-    assert sentence in (copy / "report.md").read_text()
-    assert sentence in (copy / "report.html").read_text()
-    assert sentence in " ".join(result.output.split())
+    sentences = (
+        "1 trial(s) per option, stopped by the time budget (90 s)",
+        "used 88.1 s; left out: learning curve (about 40 s, 12.5 s left)",
+    )
+    for sentence in sentences:
+        assert sentence in (copy / "report.md").read_text()
+        assert sentence in (copy / "report.html").read_text()
+        assert sentence in " ".join(result.output.split())
 
 
 def test_report_command_on_a_folder_without_a_report(tmp_path: Path) -> None:

@@ -73,8 +73,25 @@ def search_line(report: dict[str, Any]) -> str:
     name = Path(str(report["config"]["space"])).stem
     text = f"Search: {search['engine']}, space {name}, {each} trial(s) per option"
     if search.get("stopped_by") == "time":
-        return f"{text}, stopped by the time budget ({search['time_budget_seconds']:g} s)"
-    return f"{text}, the full trial budget"
+        text += f", stopped by the time budget ({search['time_budget_seconds']:g} s)"
+    else:
+        text += ", the full trial budget"
+    return text + budget_words(report.get("time_budget"))
+
+
+def budget_words(budget: dict[str, Any] | None) -> str:
+    """How the run kept to --time-budget: its overrun, and what it left out to keep to it."""
+    if not budget:
+        return ""
+    text = f". Time budget {budget['seconds']:g} s, used {budget['used_seconds']:g} s"
+    if budget["overrun_seconds"] > 0:
+        text += " (the first round, the first repetitions and the final model always run)"
+    for skipped in budget["skipped"]:
+        text += (
+            f"; left out: {skipped['stage']} (about {skipped['needed_seconds']:g} s, "
+            f"{skipped['left_seconds']:g} s left)"
+        )
+    return text
 
 
 def _score(entry: dict[str, Any]) -> str:

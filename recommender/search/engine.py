@@ -56,10 +56,15 @@ class TrialRecord:
 
 @dataclass(frozen=True)
 class Budget:
-    """Trials per candidate, and optionally wall-clock seconds: whichever ends first."""
+    """Trials per candidate, and optionally wall-clock seconds: whichever ends first.
+
+    `reserve_rounds` is the time kept for the stages after the search, in lengths of its
+    longest round (a round trains every candidate once, as one repetition of the evidence
+    does): a round starts only when the time left covers it and the reserve."""
 
     trials: int
     seconds: float | None = None
+    reserve_rounds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -179,11 +184,13 @@ def _place(record: TrialRecord) -> int:
 class RoundClock:
     """Applies the time budget at round boundaries. The first round of a search always runs
     (every candidate needs a trial to be compared); a later round starts only when the time left
-    covers the longest round so far, so the budget is overrun by at most the amount a round runs
-    longer than that one (in practice, less than one trial)."""
+    covers the longest round so far (and `reserve_rounds` more of it, kept for what follows the
+    search), so the budget is overrun by at most the amount a round runs longer than that one
+    (in practice, less than one trial)."""
 
-    def __init__(self, seconds: float | None) -> None:
+    def __init__(self, seconds: float | None, reserve_rounds: float = 0.0) -> None:
         self.seconds = seconds
+        self.reserve_rounds = reserve_rounds
         self.started = time.monotonic()
         self.longest = 0.0
         self.rounds = 0
@@ -192,7 +199,8 @@ class RoundClock:
     def allows_round(self) -> bool:
         if self.seconds is None or self.rounds == 0:
             return True
-        return time.monotonic() - self.started + self.longest <= self.seconds
+        needed = self.longest * (1 + self.reserve_rounds)
+        return time.monotonic() - self.started + needed <= self.seconds
 
     def start_round(self) -> None:
         self.round_started = time.monotonic()

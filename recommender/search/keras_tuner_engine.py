@@ -81,7 +81,7 @@ class KerasTunerEngine:
             tuners = {
                 c.key: self._tuner(c, prepared, space, budget, seed, ctrl_c) for c in candidates
             }
-            clock, failures = RoundClock(budget.seconds), FailureStreak()
+            clock, failures = RoundClock(budget.seconds, budget.reserve_rounds), FailureStreak()
             stopped_by, rounds = "trials", 0
             for number in range(budget.trials):
                 if all(_ended(t) > number for t in tuners.values()):

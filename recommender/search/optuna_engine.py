@@ -156,7 +156,7 @@ class _Search:
         ctrl_c: CtrlC,
         helpers: LocalWorkers | None = None,
     ) -> SearchOutcome:
-        clock = RoundClock(budget.seconds)
+        clock = RoundClock(budget.seconds, budget.reserve_rounds)
         self._recover()
         seen = self._finished()
         # a search the time budget ended stays ended; one ended by its trials may get more

@@ -1,0 +1,66 @@
+"""The run's time budget (`--time-budget`): one clock from the start of a run to its exported
+model, shared between the stages that must run and those that may be left out.
+
+A verdict needs the search's first round, the evidence's first repetitions of every finalist,
+and the final model: those always run, so a budget shorter than they take is overrun, and the
+report says by how much. What may be left out starts only when the time left covers its
+estimate and what must still follow it: a later search round (the search keeps a reserve for
+the evidence and the final model, in lengths of its longest round), a further batch of evidence
+repetitions, the learning curve. Every estimate is a duration measured earlier in the same run,
+so it holds on any machine and any data size."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+
+class RunClock:
+    """Wall-clock seconds of one run against its budget (None: no budget, nothing is skipped).
+
+    It counts from its creation, at the start of the run in this process: a resumed run gets
+    the whole budget again, for the stages still to run."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.started = time.monotonic()
+        self.skipped: list[dict[str, Any]] = []
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def left(self) -> float:
+        """Seconds left of the budget (infinite without one, never below 0)."""
+        if self.seconds is None:
+            return math.inf
+        return max(0.0, self.seconds - self.elapsed())
+
+    def covers(self, seconds: float) -> bool:
+        """Whether the time left covers a stage estimated to take `seconds`."""
+        return seconds <= self.left()
+
+    def skip(self, stage: str, needed: float) -> None:
+        """Record a stage left out because the time left did not cover its estimate."""
+        entry = {"stage": stage, "needed_seconds": round(needed, 1)}
+        self.skipped.append({**entry, "left_seconds": round(self.left(), 1)})
+
+    def summary(self) -> dict[str, Any] | None:
+        """report.json's `time_budget`; None without a budget."""
+        if self.seconds is None:
+            return None
+        used = self.elapsed()
+        return {
+            "seconds": self.seconds,
+            "used_seconds": round(used, 1),
+            "overrun_seconds": round(max(0.0, used - self.seconds), 1),
+            "skipped": list(self.skipped),
+        }
+
+
+def reserve_rounds(seeds: int, jobs: int, candidates: int) -> float:
+    """What the search keeps for the stages that must follow it, in lengths of its longest
+    round: `seeds` repetitions of the evidence, which trains the candidates one after another
+    where a round with `jobs` workers trained up to `jobs` at once, and one round more for the
+    final model and the yardsticks."""
+    return seeds * min(jobs, candidates) + 1.0
