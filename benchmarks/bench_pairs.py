@@ -1,16 +1,19 @@
-"""Do word pairs help the pooling encoder? Pool settings with and without `bigram_buckets`.
+"""Do word pairs help? Pool or tf-idf settings with and without `bigram_buckets`.
 
 For each set, on the fixed splits of ../shared/ANCHORS.md (written by
 `../shared/data/given_splits.py`; validation drawn from the training file as embrec draws it,
-the official test split scored), every combination of pooling (mean, mean-max), learning rate
-(1e-3, 5e-3) and dropout (0.1, 0.5) for a learned 100-d layer, trained as the evidence trains
-(quick space's step budget, early stopping on validation) over 3 seeds, once with words only
-and once with word pairs in `--buckets` rows. Printed: each pair of rows, then the mean gain
-of pairs per set and the time ratio (both measured in this run).
+the official test split scored), every combination of learning rate (1e-3, 5e-3) and dropout
+(0.1, 0.5), and for the pooling encoder of pooling (mean, mean-max) with a learned 100-d layer,
+trained as the evidence trains (quick space's step budget, early stopping on validation) over 3
+seeds, once with words only and once per `--buckets` value ("auto" sizes the rows from the
+training split's distinct pairs, see `models.bucket_count`). Printed: a row per setting, then
+the mean gain of each bucket value over words only per set and its time ratio (both measured in
+this run).
 
-    python benchmarks/bench_pairs.py [--sets cr mr] [--buckets 65536] [--strategy learned]
+    python benchmarks/bench_pairs.py [--sets cr mr] [--buckets 65536 auto]
+        [--strategy learned|fine-tuned|...|tf-idf]
 
-About 6 minutes per set on 2 cores.
+About 6 minutes per set and bucket value on 2 cores (tf-idf: about 2).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import numpy as np
 
 from recommender.data import load_splits
 from recommender.evidence import seed_run
-from recommender.models import Candidate
+from recommender.models import AUTO_BUCKETS, LINEAR, TFIDF, Candidate, bucket_count
 from recommender.prepare import prepare
 from recommender.space import load_space
 from recommender.text import tokenize_all
@@ -53,14 +56,16 @@ def score(candidate: Candidate, config: dict, prepared, space) -> tuple[float, f
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="+", default=["cr", "mr"])
-    parser.add_argument("--buckets", type=int, default=65536)
+    parser.add_argument("--buckets", nargs="+", default=["65536"])
     parser.add_argument("--strategy", default="learned")
     args = parser.parse_args(argv)
+    buckets = [value if value == AUTO_BUCKETS else int(value) for value in args.buckets]
     splits_dir = Path(tempfile.mkdtemp(prefix="bench-pairs-"))
     subprocess.run([sys.executable, str(SHARED / "given_splits.py"), str(splits_dir)], check=True)
     space = load_space("quick")
-    print("| set | pooling | lr | dropout | words only % | with pairs % | gain | time ratio |")
-    print("|---|---|---|---|---|---|---|---|")
+    columns = " | ".join(f"{b} rows %" for b in buckets)
+    print(f"| set | setting | words only % | {columns} |")
+    print("|---|---|---|" + "---|" * len(buckets))
     summary = []
     for name in args.sets:
         folder = splits_dir / name
@@ -70,35 +75,50 @@ def main(argv: list[str] | None = None) -> None:
         prepared = prepare(
             tokens, dataset.labels, splits, [vectors], max_vocabulary=50_000, max_length=400, seed=0
         )
-        pretrained = args.strategy != "learned"
+        pretrained = args.strategy not in ("learned", TFIDF)
         candidate = Candidate(args.strategy, vectors.name if pretrained else None)
-        gains, ratios = [], []
-        for pooling, rate, dropout in itertools.product(
-            ["mean", "mean-max"], [1e-3, 5e-3], [0.1, 0.5]
-        ):
-            config = {
-                "encoder": "pool",
-                "pooling": pooling,
-                "hidden_units": 0,
-                "learning_rate": rate,
-                "dropout": dropout,
-                "embedding_dim": 100,
-            }
-            words, words_s = score(candidate, {**config, "bigram_buckets": 0}, prepared, space)
-            pairs, pairs_s = score(
-                candidate, {**config, "bigram_buckets": args.buckets}, prepared, space
-            )
-            gains.append(pairs - words)
-            ratios.append(pairs_s / words_s)
-            print(
-                f"| {name} | {pooling} | {rate:g} | {dropout:g} | {words:.1f} | {pairs:.1f} "
-                f"| {pairs - words:+.1f} | {pairs_s / words_s:.1f}x |",
-                flush=True,
-            )
-        summary.append((name, float(np.mean(gains)), float(np.mean(ratios))))
+        gains: dict[object, list[float]] = {b: [] for b in buckets}
+        ratios: dict[object, list[float]] = {b: [] for b in buckets}
+        for setting in settings(args.strategy):
+            words, words_s = score(candidate, {**setting, "bigram_buckets": 0}, prepared, space)
+            cells = []
+            for value in buckets:
+                pairs, pairs_s = score(
+                    candidate, {**setting, "bigram_buckets": value}, prepared, space
+                )
+                gains[value].append(pairs - words)
+                ratios[value].append(pairs_s / words_s)
+                cells.append(f"{pairs:.1f} ({pairs - words:+.1f})")
+            label = ", ".join(f"{k} {v}" for k, v in setting.items() if k != "encoder")
+            print(f"| {name} | {label} | {words:.1f} | {' | '.join(cells)} |", flush=True)
+        rows = bucket_count({"bigram_buckets": AUTO_BUCKETS}, prepared.x["train"])
+        summary.append((name, rows, gains, ratios))
     print()
-    for name, gain, ratio in summary:
-        print(f"{name}: word pairs {gain:+.2f} points on average, {ratio:.1f}x the time")
+    for name, rows, gains, ratios in summary:
+        for value in buckets:
+            print(
+                f"{name}: {value} rows{f' ({rows:,})' if value == AUTO_BUCKETS else ''}: word "
+                f"pairs {np.mean(gains[value]):+.2f} points on average, "
+                f"{np.mean(ratios[value]):.1f}x the time"
+            )
+
+
+def settings(strategy: str) -> list[dict[str, object]]:
+    """The settings compared: the pool's, or the tf-idf model's (no pooling, no dimension)."""
+    grid = list(itertools.product([1e-3, 5e-3], [0.1, 0.5]))
+    if strategy == TFIDF:
+        return [{"encoder": LINEAR, "learning_rate": r, "dropout": d} for r, d in grid]
+    return [
+        {
+            "encoder": "pool",
+            "pooling": pooling,
+            "hidden_units": 0,
+            "learning_rate": rate,
+            "dropout": dropout,
+            "embedding_dim": 100,
+        }
+        for pooling, (rate, dropout) in itertools.product(["mean", "mean-max"], grid)
+    ]
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from recommender.errors import ConfigError
 from recommender.models import (
+    AUTO_BUCKETS,
     CELLS,
     ENCODERS,
     FROZEN_THEN_TUNED,
@@ -38,8 +39,8 @@ _PARAMETERS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "pooling": ("'mean', 'max' or 'mean-max'", lambda v: v in ("mean", "max", "mean-max")),
     "hidden_units": ("a whole number, 0 or more", lambda v: _is_whole(v) and v >= 0),
     "bigram_buckets": (
-        f"a whole number from 0 (no word pairs) to {MAX_BIGRAM_BUCKETS}",
-        lambda v: _is_whole(v) and 0 <= v <= MAX_BIGRAM_BUCKETS,
+        f'"{AUTO_BUCKETS}" or a whole number from 0 (no word pairs) to {MAX_BIGRAM_BUCKETS}',
+        lambda v: v == AUTO_BUCKETS or (_is_whole(v) and 0 <= v <= MAX_BIGRAM_BUCKETS),
     ),
     "filters": ("a whole number above 0", lambda v: _is_whole(v) and v > 0),
     "kernel_sizes": ('widths such as "3,4,5"', lambda v: _are_widths(v)),

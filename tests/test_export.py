@@ -404,7 +404,7 @@ def test_each_new_strategy_exports_a_raw_string_model_that_loads_in_a_fresh_proc
         | {"warmup_epochs": 1, "embedding_lr_scale": 0.1},
         "frozen-oov": {**common, "encoder": "pool", "pooling": "mean-max", "hidden_units": 0},
         "tf-idf": {"encoder": "linear", "learning_rate": 0.01, "dropout": 0.1}
-        | {"bigram_buckets": 997},
+        | {"bigram_buckets": "auto"},
     }
     train_texts = [texts[i] for i in splits.train]
     folders, expected = [], []

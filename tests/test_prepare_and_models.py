@@ -9,9 +9,14 @@ from recommender.backend import import_keras
 from recommender.batches import batch_width, trailing_padding
 from recommender.data import load_dataset, split
 from recommender.models import (
+    BIGRAM_MULTIPLIER,
+    MAX_BIGRAM_BUCKETS,
+    MIN_AUTO_BUCKETS,
+    PAIR_ROOM,
     STRATEGIES,
     Candidate,
     bigram_ids,
+    bucket_count,
     build_model,
     candidates_for,
     initial_matrix,
@@ -371,10 +376,27 @@ def test_word_pairs_are_the_same_whatever_the_padding_and_never_touch_it() -> No
     assert pairs[0, 0] == pairs[0, 2] != pairs[0, 1]  # (7, 3) twice; (3, 7) is another pair
     assert (pairs[0, :3] >= 1).all() and (pairs[0, :3] <= 50).all()
     # no int32 overflow, whatever the ids: the largest left term with a right id far beyond it
-    buckets = 2**18 - 3  # not a power of two, where a wrapped sum would land in another bucket
+    buckets = MAX_BIGRAM_BUCKETS - 3  # not a power of two: a wrapped sum lands in another bucket
     worst = np.array([[buckets - 1, 2**30 + 5]], dtype=np.int32)
     bucket = int(ops.convert_to_numpy(bigram_ids(ops.convert_to_tensor(worst), buckets))[0, 0])
-    assert bucket == ((buckets - 1) * 8191 + 2**30 + 5) % buckets + 1
+    assert bucket == ((buckets - 1) * BIGRAM_MULTIPLIER + 2**30 + 5) % buckets + 1
+
+
+def test_auto_buckets_give_each_distinct_pair_of_the_training_texts_room() -> None:
+    """ "auto" rows are a power of two, at least PAIR_ROOM per distinct pair of the training ids
+    (pairs with padding are none), within MIN_AUTO_BUCKETS and MAX_BIGRAM_BUCKETS."""
+    few = np.array([[5, 6, 5, 6, 0, 0], [6, 5, 0, 0, 0, 0]], dtype=np.int32)  # 2 distinct pairs
+    assert bucket_count({"bigram_buckets": "auto"}, few) == MIN_AUTO_BUCKETS
+    assert bucket_count({"bigram_buckets": 997}, few) == 997
+    assert bucket_count({}, few) == 0
+    rng = np.random.default_rng(0)
+    many = rng.integers(1, 50_000, size=(4_000, 60), dtype=np.int32)
+    left, right = many[:, :-1].astype(np.int64), many[:, 1:].astype(np.int64)
+    distinct = len(np.unique(left * 50_000 + right))
+    rows = bucket_count({"bigram_buckets": "auto"}, many)
+    assert rows & (rows - 1) == 0 and PAIR_ROOM * distinct <= rows < 2 * PAIR_ROOM * distinct
+    huge = rng.integers(1, 2**30, size=(20_000, 30), dtype=np.int32)
+    assert bucket_count({"bigram_buckets": "auto"}, huge) == MAX_BIGRAM_BUCKETS
 
 
 def test_word_pairs_let_a_pool_tell_word_order_apart() -> None:
@@ -404,9 +426,9 @@ def test_word_pairs_let_a_pool_tell_word_order_apart() -> None:
     assert accuracies[0] < 0.65 and accuracies[4096] > 0.9, accuracies
 
 
-@pytest.mark.parametrize("buckets", [0, 1000])
+@pytest.mark.parametrize("setting", [0, 1000, "auto"])
 def test_tf_idf_is_a_linear_model_on_scikit_learns_tf_idf_whatever_the_padding(
-    prepared, buckets
+    prepared, setting
 ) -> None:
     """The tf-idf option's idf column is scikit-learn's (smoothed, from the training texts),
     and its answer on a text without repeated words is softmax(Dense(tf-idf . W)): the same
@@ -418,7 +440,8 @@ def test_tf_idf_is_a_linear_model_on_scikit_learns_tf_idf_whatever_the_padding(
     from keras import ops
 
     train = result.x["train"]
-    config = {"encoder": "linear", "learning_rate": 0.01, "dropout": 0.3, "bigram_buckets": buckets}
+    config = {"encoder": "linear", "learning_rate": 0.01, "dropout": 0.3, "bigram_buckets": setting}
+    buckets = bucket_count(config, train)
     model = build_model(
         Candidate("tf-idf"),
         config,

@@ -242,9 +242,9 @@ def test_round_trips_through_a_dict() -> None:
         (
             (
                 'pooling = { choices = ["mean"] }',
-                'pooling = { choices = ["mean"] }\nbigram_buckets = { choices = [0, 1000000] }',
+                'pooling = { choices = ["mean"] }\nbigram_buckets = { choices = [0, 5000000] }',
             ),
-            r"pool -> bigram_buckets: 1000000 is not a whole number from 0 \(no word pairs\) to",
+            r'pool -> bigram_buckets: 5000000 is not "auto" or a whole number from 0 \(no word',
         ),
     ],
 )
