@@ -16,9 +16,10 @@ and its descendants), with an empty vectors cache of its own, as a new user's:
   first trials, learned embedding) through `fit_candidate(fixed_epochs=1)` on the training
   split; seconds per epoch (the first, graph tracing included) and training tokens per second.
 - recommend (`--recommend`, off by default): `embrec recommend DATA --out RUN --time-budget T`
-  at `--recommend-sizes`; seconds to recommendation (report.json's) and peak. Long: the budget
-  bounds the search only, not the evidence, yardsticks and learning curve after it (1,000
-  documents with `--time-budget 30s` took 56 minutes on 2 busy cores).
+  at `--recommend-sizes`; seconds to recommendation (report.json's) and peak. The budget bounds
+  the whole run, but what a verdict needs always runs (the search's first round, the evidence's
+  first repetitions, the final model), so a short budget is overrun by that much: report.json's
+  `time_budget` says by how much and what was left out.
 
 Printed: one markdown table, a row per size (and per version of the code), then the ratios
 between consecutive sizes: time ratio / size ratio (1.0 is linear) and memory ratio. The target:
