@@ -417,6 +417,7 @@ def export_final_model(
         max_epochs=chosen.median_best_epoch,
         patience=space.patience,
         batch_size=space.batch_size,
+        epoch_tokens=space.epoch_tokens,
         train_splits=parts,
         fixed_epochs=chosen.median_best_epoch,
     )

@@ -64,6 +64,16 @@ def batch_order(
     return [batches[i] for i in first] + [b for i, b in enumerate(batches) if i not in first]
 
 
+def epoch_documents(x: np.ndarray, epoch_tokens: int) -> int:
+    """Documents an epoch of these (padded) ids trains on: all of them, or with `epoch_tokens`
+    as many as hold about that many tokens at their mean length. The cost of a step grows with
+    its tokens, so a bound in tokens bounds an epoch's time for short and long texts alike."""
+    if not epoch_tokens or len(x) == 0:
+        return len(x)
+    mean_length = max(1.0, float(np.count_nonzero(x)) / len(x))
+    return min(len(x), max(1, round(epoch_tokens / mean_length)))
+
+
 def length_batches(
     x: np.ndarray,
     y: np.ndarray,
@@ -71,18 +81,37 @@ def length_batches(
     batch_size: int,
     trailing: int,
     seed: int | None,
+    epoch_tokens: int = 0,
 ) -> Any:
     """A `keras.utils.PyDataset` of (ids, labels) batches cut to their width; reshuffled every
-    epoch when `seed` is given, sorted by length (for validation) when it is None."""
+    epoch when `seed` is given, sorted by length (for validation) when it is None.
+
+    With `epoch_tokens` (and a seed), an epoch of a split of more tokens is `epoch_documents()`
+    documents: the next ones of a shuffled order of the whole split, reshuffled for the next
+    pass once all were seen (never one document twice in an epoch), so the cost of an epoch is
+    bounded whatever the size of the data (0: every epoch is the whole split)."""
     import keras
 
     lengths = np.count_nonzero(x, axis=1)
+    per_epoch = len(x) if seed is None else epoch_documents(x, epoch_tokens)
 
     class LengthBatches(keras.utils.PyDataset):
         def __init__(self) -> None:
             super().__init__()
             self.rng = np.random.default_rng(seed) if seed is not None else None
-            self.batches = batch_order(lengths, batch_size, self.rng)
+            self.queue = np.arange(0)  # rows still to be seen in this pass over the split
+            self.batches = self._order()
+
+        def _order(self) -> list[np.ndarray]:
+            if per_epoch == len(x):
+                return batch_order(lengths, batch_size, self.rng)
+            assert self.rng is not None
+            if len(self.queue) < per_epoch:  # the pass ends: the next one, less its first rows
+                fresh = self.rng.permutation(len(x))
+                fresh = fresh[~np.isin(fresh, self.queue)]
+                self.queue = np.concatenate([self.queue, fresh])
+            rows, self.queue = self.queue[:per_epoch], self.queue[per_epoch:]
+            return [rows[batch] for batch in batch_order(lengths[rows], batch_size, self.rng)]
 
         def __len__(self) -> int:
             return len(self.batches)
@@ -94,6 +123,6 @@ def length_batches(
 
         def on_epoch_end(self) -> None:
             if self.rng is not None:
-                self.batches = batch_order(lengths, batch_size, self.rng)
+                self.batches = self._order()
 
     return LengthBatches()

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from recommender.batches import epoch_documents
 from recommender.budget import RunClock
 from recommender.data import Splits
 from recommender.files import read_json, write_json
@@ -341,7 +342,7 @@ def seed_run(
     candidate: Candidate, config: dict[str, Any], prepared: Prepared, space: SearchSpace, seed: int
 ) -> tuple[SeedRun, Any]:
     """Train one configuration with one seed (early stopping on validation), score on test."""
-    max_epochs, patience = space.epochs(len(prepared.y["train"]))
+    max_epochs, patience = space.epochs(epoch_documents(prepared.x["train"], space.epoch_tokens))
     outcome = fit_candidate(
         candidate,
         config,
@@ -350,6 +351,7 @@ def seed_run(
         max_epochs=max_epochs,
         patience=patience,
         batch_size=space.batch_size,
+        epoch_tokens=space.epoch_tokens,
     )
     probabilities = outcome.model.predict(prepared.x["test"], batch_size=512, verbose=0)
     predictions = probabilities.argmax(axis=1)

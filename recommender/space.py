@@ -76,7 +76,7 @@ _SEARCH_KEYS = {
     "encoders": list,
 }
 # Optional [search] keys, with their value when absent.
-_OPTIONAL_SEARCH_KEYS = {"min_steps": 0}
+_OPTIONAL_SEARCH_KEYS = {"min_steps": 0, "epoch_tokens": 0}
 
 
 class Suggester(Protocol):
@@ -126,14 +126,16 @@ class SearchSpace:
     encoder_params: dict[str, tuple[Param, ...]] = field(default_factory=dict)
     strategy_params: dict[str, tuple[Param, ...]] = field(default_factory=dict)
     min_steps: int = 0  # optimizer steps a trial may take at least, whatever the data's size
+    epoch_tokens: int = 0  # tokens an epoch trains on at most (0: the whole split)
     first: tuple[dict[str, Any], ...] = ()  # known-good first trials (see `first_params`)
 
     def epochs(self, train_documents: int) -> tuple[int, int]:
-        """(max_epochs, patience) for a training split of this size. An epoch of a small
+        """(max_epochs, patience) for epochs of this many documents. An epoch of a small
         split is a few dozen optimizer steps, so a fixed epoch count can stop a model before it
         has learned anything: when `max_epochs` epochs give fewer than `min_steps` steps, both
         the epochs and the patience grow by the same factor (patience stays the same share of
-        the budget)."""
+        the budget). An epoch of a large split is fewer documents than the split holds
+        (`epoch_tokens`): pass `batches.epoch_documents()` of the training ids."""
         steps = max(1, math.ceil(train_documents / self.batch_size)) * self.max_epochs
         factor = max(1.0, self.min_steps / steps)
         return math.ceil(self.max_epochs * factor), math.ceil(self.patience * factor)
@@ -192,6 +194,7 @@ class SearchSpace:
                 "strategies": list(self.strategies),
                 "encoders": list(self.encoders),
                 "min_steps": self.min_steps,
+                "epoch_tokens": self.epoch_tokens,
             },
             "common": {p.name: p.to_dict() for p in self.common},
             "encoder": {
@@ -236,7 +239,7 @@ def space_from_dict(raw: dict[str, Any], source: str = "plan") -> SearchSpace:
     search = raw.get("search", {})
     _check_keys(search, set(_SEARCH_KEYS) | set(_OPTIONAL_SEARCH_KEYS), f"{source} -> search")
     search = {**_OPTIONAL_SEARCH_KEYS, **search}
-    for key, kind in {**_SEARCH_KEYS, "min_steps": int}.items():
+    for key, kind in {**_SEARCH_KEYS, "min_steps": int, "epoch_tokens": int}.items():
         if key not in search:
             raise ConfigError(f"missing key '{key}'", where=f"{source} -> search", fix="add it")
         if not isinstance(search[key], kind) or isinstance(search[key], bool):
@@ -261,6 +264,7 @@ def space_from_dict(raw: dict[str, Any], source: str = "plan") -> SearchSpace:
     space = SearchSpace(
         name=Path(source).stem,
         min_steps=search["min_steps"],
+        epoch_tokens=search["epoch_tokens"],
         trials_per_strategy=search["trials_per_strategy"],
         max_epochs=search["max_epochs"],
         patience=search["patience"],

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from recommender.batches import batch_order, batch_width, length_batches, trailing_padding
+from recommender.backend import import_keras
+from recommender.batches import (
+    batch_order,
+    batch_width,
+    epoch_documents,
+    length_batches,
+    trailing_padding,
+)
 from recommender.data import load_dataset
 from recommender.prepare import choose_sequence_length
 from recommender.text import Vocabulary, tokenize_all
@@ -71,3 +78,28 @@ def test_a_width_is_a_multiple_of_eight_within_the_run_length() -> None:
     assert batch_width(9, 4, 40) == 16
     assert batch_width(39, 6, 40) == 40
     assert batch_width(2, 0, 5) == 5
+
+
+def test_an_epoch_of_a_large_split_is_a_bounded_slice_and_the_passes_cover_every_text() -> None:
+    """With `epoch_tokens`, an epoch trains on the texts that hold about that many tokens (its
+    cost no longer grows with the data), never one text twice in an epoch, and consecutive
+    epochs walk through the whole split before reshuffling; a split of fewer tokens than the
+    bound still trains on all of it."""
+    import_keras()
+    x = np.zeros((1000, 12), dtype=np.int32)
+    x[:, 0] = np.arange(1, 1001)  # each row's first id names it
+    x[:, 1:5] = 7  # 5 tokens a text
+    y = np.zeros(1000, dtype=np.int32)
+    assert epoch_documents(x, 1500) == 300 and epoch_documents(x, 0) == 1000
+    assert epoch_documents(x, 10**9) == 1000
+    batches = length_batches(x, y, batch_size=32, trailing=0, seed=0, epoch_tokens=1500)
+    seen = []
+    for _epoch in range(4):
+        rows = np.concatenate([batches[i][0][:, 0] for i in range(len(batches))])
+        assert len(rows) == 300 and len(set(rows.tolist())) == 300
+        seen.append(rows)
+        batches.on_epoch_end()
+    assert len(set(np.concatenate(seen[:3]).tolist())) == 900  # the first pass: all different
+    assert len(set(np.concatenate(seen).tolist())) == 1000  # the fourth epoch ends the pass
+    whole = length_batches(x, y, batch_size=32, trailing=0, seed=0, epoch_tokens=10**9)
+    assert sum(len(whole[i][1]) for i in range(len(whole))) == 1000

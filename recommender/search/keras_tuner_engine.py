@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recommender.batches import epoch_documents
 from recommender.files import write_text
 from recommender.models import Candidate
 from recommender.prepare import Prepared
@@ -123,7 +124,9 @@ class KerasTunerEngine:
             "seed": trial_seed(seed, candidate.key, 0),
             "max_consecutive_failed_trials": budget.trials + 1,  # FailureStreak decides
         }
-        max_epochs, patience = space.epochs(len(prepared.y["train"]))
+        max_epochs, patience = space.epochs(
+            epoch_documents(prepared.x["train"], space.epoch_tokens)
+        )
         if self.algorithm == "hyperband":
             oracle = _oracle_class(keras_tuner.oracles.HyperbandOracle)(
                 max_epochs=max_epochs, hyperband_iterations=None, **common
@@ -148,6 +151,7 @@ class KerasTunerEngine:
                     max_epochs=int(hp.values.get("tuner/epochs", max_epochs)),
                     patience=patience,
                     batch_size=space.batch_size,
+                    epoch_tokens=space.epoch_tokens,
                 )
             return {
                 OBJECTIVE: float(outcome.val_accuracy),  # type: ignore[arg-type]

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from recommender.batches import epoch_documents
 from recommender.errors import UserError
 from recommender.models import Candidate
 from recommender.prepare import Prepared
@@ -138,7 +139,9 @@ class _Search:
         self.optuna = _optuna()
         self.storage_url = storage_url
         self.storage = _storage(self.optuna, storage_url)
-        self.max_epochs, self.patience = space.epochs(len(prepared.y["train"]))
+        self.max_epochs, self.patience = space.epochs(
+            epoch_documents(prepared.x["train"], space.epoch_tokens)
+        )
         self.studies = {
             c.key: _open_study(self.optuna, self.storage, storage_url, c.key, self.max_epochs)
             for c in candidates
@@ -341,6 +344,7 @@ class _Search:
                 max_epochs=self.max_epochs,
                 patience=self.patience,
                 batch_size=self.space.batch_size,
+                epoch_tokens=self.space.epoch_tokens,
                 on_epoch=report,
             )
         with ctrl_c.held_back():

@@ -37,12 +37,14 @@ def fit_candidate(
     batch_size: int,
     train_splits: tuple[str, ...] = ("train",),
     fixed_epochs: int | None = None,
+    epoch_tokens: int = 0,
     on_epoch: Callable[[int, float], None] | None = None,
 ) -> FitOutcome:
     """Train on `train_splits`. Without `fixed_epochs`, stop when validation accuracy has not
     improved for `patience` epochs and keep the best weights; `on_epoch(epoch, val_accuracy)`
     may raise to stop a hopeless trial (pruning). With `fixed_epochs`, train exactly that long
-    without validation (the final model, trained on train+validation).
+    without validation (the final model, trained on train+validation). An epoch holds about
+    `epoch_tokens` tokens at most (0: the whole split; see `batches.epoch_documents`).
 
     A frozen-then-tuned model trains in two phases (embedding frozen for its warm-up epochs,
     then unfrozen and recompiled); epochs are numbered across both, the best weights may come
@@ -63,7 +65,9 @@ def fit_candidate(
         training_ids=x,
     )
     trailing = trailing_padding(config)
-    batches = length_batches(x, y, batch_size=batch_size, trailing=trailing, seed=seed)
+    batches = length_batches(
+        x, y, batch_size=batch_size, trailing=trailing, seed=seed, epoch_tokens=epoch_tokens
+    )
     warmup = warmup_epochs(candidate, config)
     started = time.perf_counter()
     if fixed_epochs is not None:
