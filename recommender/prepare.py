@@ -31,7 +31,9 @@ class Prepared:
     covered: dict[str, np.ndarray]  # vectors name -> bool (len(vocabulary),): the vectors know it
 
     def xy(self, *split_names: str) -> tuple[np.ndarray, np.ndarray]:
-        """Features and labels of one or several splits joined."""
+        """Features and labels of one split (its own arrays, not a copy) or several joined."""
+        if len(split_names) == 1:
+            return self.x[split_names[0]], self.y[split_names[0]]
         return (
             np.concatenate([self.x[name] for name in split_names]),
             np.concatenate([self.y[name] for name in split_names]),

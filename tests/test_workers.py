@@ -25,7 +25,7 @@ from recommender.files import read_json
 from recommender.models import candidates_for
 from recommender.search.engine import OUTCOME_FILE, Budget, TrialRecord, default_storage, search
 from recommender.search.optuna_engine import CONTROL_STUDY, OptunaEngine
-from recommender.search.workers import local_workers, plan_for, write_plan
+from recommender.search.workers import local_workers, plan_for, read_plan, write_plan
 from recommender.space import load_space
 from tests.conftest import EXAMPLES
 from tests.helpers import tiny_prepared, write_reviews_sample, write_tiny_space
@@ -322,3 +322,29 @@ def test_a_worker_whose_run_has_died_leaves_without_taking_a_trial(tmp_path: Pat
 
     assert run_worker(tmp_path, parent=os.getppid() + 1_000_000) == 0  # no such parent
     assert [t.state.name for t in study.get_trials()] == ["WAITING"]
+
+
+def test_workers_map_the_prepared_arrays_instead_of_each_loading_a_copy(tmp_path: Path) -> None:
+    """A worker reads the run's encoded splits and matrices memory-mapped from prepared.npz (the
+    page cache holds one copy for every worker on the machine), and gets exactly what the
+    coordinator prepared."""
+    import numpy as np
+
+    prepared = tiny_prepared()
+    space = load_space("quick")
+    candidates = candidates_for(("learned", "frozen"), ("glove-6b-50d",))
+    write_plan(tmp_path, plan_for("sqlite:///study.db", candidates, space, 0, 2), prepared)
+    _plan, read = read_plan(tmp_path)
+    assert (read.classes, read.vocabulary, read.sequence_length) == (
+        prepared.classes,
+        prepared.vocabulary,
+        prepared.sequence_length,
+    )
+    for name in ("x", "y", "matrices", "covered"):
+        ours, theirs = getattr(prepared, name), getattr(read, name)
+        assert ours.keys() == theirs.keys()
+        for key, array in theirs.items():
+            assert isinstance(array, np.memmap) and not array.flags.writeable
+            np.testing.assert_array_equal(array, ours[key])
+    x, _y = read.xy("train")
+    assert isinstance(x, np.memmap)  # one split is trained on as it lies, not copied

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import os
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -73,21 +75,21 @@ def read_plan(run_dir: Path) -> tuple[Plan, Prepared]:
             "wait for its search to begin, or give a copy of its run directory",
         )
     values: dict[str, Any] = {}
-    with np.load(run_dir / PREPARED_FILE, allow_pickle=False) as arrays:
-        for field in fields(Prepared):
-            if str(field.type).startswith("dict"):
-                prefix = f"{field.name}:"
-                values[field.name] = {
-                    key.removeprefix(prefix): arrays[key]
-                    for key in arrays.files
-                    if key.startswith(prefix)
-                }
-            elif field.name == "vocabulary":
-                values[field.name] = Vocabulary(tuple(str(w) for w in arrays[field.name]))
-            elif field.name == "sequence_length":
-                values[field.name] = int(arrays[field.name])
-            else:
-                values[field.name] = tuple(str(name) for name in arrays[field.name])
+    arrays = mapped_npz(run_dir / PREPARED_FILE)
+    for field in fields(Prepared):
+        if str(field.type).startswith("dict"):
+            prefix = f"{field.name}:"
+            values[field.name] = {
+                key.removeprefix(prefix): array
+                for key, array in arrays.items()
+                if key.startswith(prefix)
+            }
+        elif field.name == "vocabulary":
+            values[field.name] = Vocabulary(tuple(str(w) for w in arrays[field.name]))
+        elif field.name == "sequence_length":
+            values[field.name] = int(arrays[field.name])
+        else:
+            values[field.name] = tuple(str(name) for name in arrays[field.name])
     plan = Plan(**{**data, "candidates": tuple(data["candidates"])})
     return plan, Prepared(**values)
 
@@ -203,6 +205,42 @@ def _cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def mapped_npz(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an uncompressed .npz (as `np.savez` writes it), each memory-mapped read-only
+    where it lies in the file: the workers on one machine then share one copy of the encoded
+    splits and matrices in the page cache, where `np.load` would give each its own."""
+    arrays: dict[str, np.ndarray] = {}
+    with zipfile.ZipFile(path) as archive, open(path, "rb") as stream:
+        for member in archive.infolist():
+            if member.compress_type != zipfile.ZIP_STORED:
+                raise ValueError(f"{path}: {member.filename} is compressed; it cannot be mapped")
+            stream.seek(member.header_offset)
+            local = stream.read(30)  # the local header; its name and extra field follow it
+            name_length, extra_length = struct.unpack("<HH", local[26:30])
+            stream.seek(member.header_offset + 30 + name_length + extra_length)
+            version = np.lib.format.read_magic(stream)
+            header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, fortran, dtype = header(stream)
+            key = member.filename.removesuffix(".npy")
+            if not shape or 0 in shape:  # a scalar or an empty array: nothing to map
+                with archive.open(member) as small:
+                    arrays[key] = np.lib.format.read_array(small, allow_pickle=False)
+                continue
+            arrays[key] = np.memmap(
+                path,
+                dtype=dtype,
+                mode="r",
+                shape=shape,
+                order="F" if fortran else "C",
+                offset=stream.tell(),
+            )
+    return arrays
 
 
 def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
