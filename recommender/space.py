@@ -140,16 +140,22 @@ class SearchSpace:
         factor = max(1.0, self.min_steps / steps)
         return math.ceil(self.max_epochs * factor), math.ceil(self.patience * factor)
 
+    def firsts(self, strategy: str) -> tuple[dict[str, Any], ...]:
+        """The `[[first]]` entries of a strategy, in order: those naming the "linear" encoder
+        are tf-idf's (it has no other), the others every embedding strategy's."""
+        linear = strategy == TFIDF
+        return tuple(entry for entry in self.first if (entry["encoder"] == LINEAR) == linear)
+
     def first_config(self, strategy: str, slot: int) -> dict[str, Any] | None:
-        """The values fixed for a strategy's first trials (slot < len(first)): those of the
-        `[[first]]` entry that are in scope for its encoder and the strategy, keyed by the
-        names `sample()` gives them. Parameters an entry leaves out are sampled as usual. The
-        entries name encoders, which tf-idf has none of: its trials are all sampled."""
-        if slot >= len(self.first) or strategy == TFIDF:
+        """The values fixed for a strategy's first trials (slot < its number of `firsts`):
+        those of its entry that are in scope for the encoder and the strategy, keyed by the
+        names `sample()` gives them. Parameters an entry leaves out are sampled as usual."""
+        entries = self.firsts(strategy)
+        if slot >= len(entries):
             return None
-        entry = self.first[slot]
+        entry = entries[slot]
         encoder = entry["encoder"]
-        fixed: dict[str, Any] = {"encoder": encoder}
+        fixed: dict[str, Any] = {} if encoder == LINEAR else {"encoder": encoder}
         scopes = [
             ("", self.common),
             (f"{encoder}.", self.encoder_params.get(encoder, ())),
@@ -161,11 +167,10 @@ class SearchSpace:
                     fixed[prefix + param.name] = entry[param.name]
         return fixed
 
-    def first_name(self, slot: int | None) -> str | None:
-        """The name of the known-good configuration a slot runs, if it runs one."""
-        if slot is None or slot >= len(self.first):
-            return None
-        return str(self.first[slot].get("name", f"first trial {slot + 1}"))
+    def first_names(self, strategy: str) -> list[str]:
+        """The names of a strategy's known-good first trials, slot by slot."""
+        entries = self.firsts(strategy)
+        return [str(e.get("name", f"first trial {n + 1}")) for n, e in enumerate(entries)]
 
     def sample(self, trial: Suggester, strategy: str) -> dict[str, Any]:
         """One configuration: {"encoder": ..., param: value, ...} with only the params in scope.
@@ -297,13 +302,14 @@ def _first_trials(entries: Any, space: SearchSpace, where: str) -> tuple[dict[st
         *(p for params in space.strategy_params.values() for p in params),
     ):
         known.setdefault(param.name, []).append(param)
+    encoders = [*space.encoders, *([LINEAR] if TFIDF in space.strategies else [])]
     for number, entry in enumerate(entries, start=1):
         place = f"{where} #{number}"
-        if entry.get("encoder") not in space.encoders:
+        if entry.get("encoder") not in encoders:
             raise ConfigError(
                 f"encoder {entry.get('encoder')!r} is not searched",
                 where=place,
-                fix=f"use one of {', '.join(space.encoders)}",
+                fix=f"use one of {', '.join(encoders)} (linear: tf-idf's)",
             )
         for name, value in entry.items():
             if name in ("name", "encoder"):

@@ -134,7 +134,7 @@ def test_small_data_gets_more_epochs_and_patience_in_proportion() -> None:
 
 
 @pytest.mark.parametrize("name", BUILTIN_SPACES)
-def test_every_builtin_space_starts_from_kim_and_swem(name: str) -> None:
+def test_every_builtin_space_starts_from_kim_swem_and_word_pairs(name: str) -> None:
     space = load_space(name)
     kim = space.first_config("learned", 0)
     assert kim is not None and kim["encoder"] == "cnn"
@@ -144,7 +144,14 @@ def test_every_builtin_space_starts_from_kim_and_swem(name: str) -> None:
     assert swem is not None and swem["encoder"] == "pool" and swem["pool.pooling"] == "mean-max"
     assert "learned.embedding_dim" not in swem  # only the parameters in the strategy's scope
     assert space.first_config("frozen", 2) is None
-    assert space.first_config("tf-idf", 0) is None  # no encoder: every tf-idf trial is sampled
+    # tf-idf's own first trial: words and word pairs, its learning rate and dropout sampled
+    assert space.first_config("tf-idf", 0) == {"tf-idf.bigram_buckets": "auto"}
+    assert space.first_config("tf-idf", 1) is None
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    study.enqueue_trial(space.first_config("tf-idf", 0))
+    config = space.sample(study.ask(), "tf-idf")
+    assert (config["encoder"], config["bigram_buckets"]) == ("linear", "auto")
+    assert space.first_names("tf-idf") == ["TF-IDF of words and word pairs"]
 
 
 def test_a_first_trial_is_sampled_with_its_values_fixed() -> None:
@@ -166,6 +173,7 @@ def test_a_first_trial_is_sampled_with_its_values_fixed() -> None:
     ("first", "message"),
     [
         ('encoder = "rnn"', "encoder 'rnn' is not searched"),
+        ('encoder = "linear"', "encoder 'linear' is not searched"),  # no tf-idf in MINIMAL
         ('encoder = "cnn"\nfilters = 64', "filters = 64 is outside the space's range"),
         ('encoder = "cnn"\nunits = 64', "'units' is not a parameter of this space"),
     ],

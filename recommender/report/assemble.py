@@ -18,6 +18,7 @@ from recommender.evidence import CandidateEvidence
 from recommender.export import DEFAULT_EXTENSION
 from recommender.profile import DatasetProfile
 from recommender.search.progress import against_first, search_progress
+from recommender.space import space_from_dict
 
 REPORT_SCHEMA_VERSION = 1
 
@@ -46,6 +47,8 @@ def build_report(
     """The content of report.json: every figure behind the verdict, and how to reproduce it."""
     import keras
 
+    searched = space_from_dict(space)
+    first_names = {strategy: searched.first_names(strategy) for strategy in searched.strategies}
     evidence_dicts = [e.to_dict() for e in evidence]
     yardstick_dicts = [
         {**result.to_dict(), "comparison": verdict.to_dict()} for result, verdict in yardsticks
@@ -76,9 +79,7 @@ def build_report(
         ),
         "yardsticks": yardstick_dicts,
         "search_progress": search_progress([r.to_dict() for r in records]),
-        "first_trials": against_first(
-            [r.to_dict() for r in records], [str(f.get("name", "")) for f in space.get("first", [])]
-        ),
+        "first_trials": against_first([r.to_dict() for r in records], first_names),
         **(extra or {}),
         "model": model,
     }

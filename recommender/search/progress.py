@@ -8,11 +8,9 @@ the N scores with probability C(i-1, n-1) / C(N, n).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from math import comb
 from typing import Any
-
-from recommender.models import TFIDF
 
 
 def expected_best(scores: Sequence[float], n: int) -> float:
@@ -47,19 +45,21 @@ def search_progress(trials: Sequence[dict[str, Any]]) -> dict[str, dict[str, lis
 
 
 def against_first(
-    trials: Sequence[dict[str, Any]], first_names: Sequence[str]
+    trials: Sequence[dict[str, Any]], first_names: Mapping[str, Sequence[str]]
 ) -> dict[str, dict[str, Any]]:
-    """Per candidate, its known-good first trials (slots 0.. of `first_names`) and how far the
-    best trial of the search got beyond the best of them, in validation accuracy points."""
+    """Per candidate with known-good first trials (slots 0.. of `first_names[strategy]`), those
+    trials and how far the best trial of the search got beyond the best of them, in validation
+    accuracy points."""
     found: dict[str, dict[str, Any]] = {}
     for trial in trials:
-        if trial["value"] is None or trial["state"] != "complete" or trial["candidate"] == TFIDF:
-            continue  # tf-idf has no first trials: they name encoders
+        names = first_names.get(trial["candidate"].partition(":")[0], ())
+        if trial["value"] is None or trial["state"] != "complete" or not names:
+            continue
         entry = found.setdefault(trial["candidate"], {"first": [], "best": trial["value"]})
         entry["best"] = max(entry["best"], trial["value"])
         slot = trial.get("slot")
-        if slot is not None and slot < len(first_names):
-            entry["first"].append({"name": first_names[slot], "value": trial["value"]})
+        if slot is not None and slot < len(names):
+            entry["first"].append({"name": names[slot], "value": trial["value"]})
     for entry in found.values():
         top = max((f["value"] for f in entry["first"]), default=None)
         entry["gain_points"] = None if top is None else round((entry["best"] - top) * 100, 2)
