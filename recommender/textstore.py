@@ -59,18 +59,17 @@ class Texts(Sequence[str]):
         if not 0 <= position < len(self):
             raise IndexError("text index out of range")
         start, end = self._offsets[position : position + 2].tolist()
-        return self._data[start:end].decode("utf-8", _ERRORS)
+        return str(memoryview(self._data)[start:end], "utf-8", _ERRORS)
 
     def __iter__(self) -> Iterator[str]:
-        data, offsets = self._data, self._offsets.tolist()
-        for start, end in zip(offsets[:-1], offsets[1:], strict=True):
-            yield data[start:end].decode("utf-8", _ERRORS)
+        for encoded in self.encoded():
+            yield encoded.decode("utf-8", _ERRORS)
 
     def encoded(self) -> Iterator[bytes]:
-        """Each text's UTF-8 bytes, for readers that need not decode them."""
-        data, offsets = self._data, self._offsets.tolist()
+        """Each text's UTF-8 bytes, for readers that need not decode them (the tokeniser)."""
+        data, offsets = memoryview(self._data), self._offsets.tolist()
         for start, end in zip(offsets[:-1], offsets[1:], strict=True):
-            yield bytes(data[start:end])
+            yield data[start:end].tobytes()
 
     def take(self, rows: np.ndarray) -> Texts:
         """The texts at `rows` (int64 positions), in that order."""
