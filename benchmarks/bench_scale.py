@@ -107,7 +107,7 @@ def prepared_arrays():
     measures = {f"{step}_s": marks[i + 1] - marks[i] for i, step in enumerate(steps)}
     measures.update(
         seconds=marks[-1] - marks[0],
-        tokens=sum(len(t) for t in inputs.tokens),
+        tokens=len(inputs.tokens.ids),
         vocabulary=len(prepared.vocabulary),
         sequence_length=prepared.sequence_length,
     )

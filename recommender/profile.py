@@ -313,9 +313,10 @@ class _Counts:
     def __init__(self, corpus: TokenIds, labels: Sequence[str], splits: Splits) -> None:
         self.corpus = corpus
         self.splits = splits
-        names, codes = np.unique(np.asarray(list(labels), dtype=object), return_inverse=True)
+        names = sorted(set(labels))
         self.classes = tuple(str(name) for name in names)
-        self.y = codes.astype(np.int64)
+        code = {name: position for position, name in enumerate(names)}
+        self.y = np.fromiter((code[label] for label in labels), dtype=np.int64, count=len(labels))
         self.lengths = corpus.lengths
         self.types = corpus.words
         self.type_counts = corpus.counts()

@@ -293,6 +293,14 @@ def tokenize_all(texts: Iterable[str], rules: Rules = DEFAULT_RULES) -> list[lis
     return [tokenize(text, rules) for text in texts]
 
 
+class _FirstSeen(dict[str, int]):
+    """Word -> id, a new word getting the next id when it is first looked up."""
+
+    def __missing__(self, word: str) -> int:
+        self[word] = position = len(self)
+        return position
+
+
 # Tokens handled at once by the operations over a whole corpus, so that their temporary arrays
 # (8 bytes a token) stay at some 32 MB however large the corpus.
 TOKEN_CHUNK = 1 << 22
@@ -320,10 +328,10 @@ class TokenIds(Sequence[list[str]]):
 
     @classmethod
     def from_tokens(cls, token_lists: Iterable[Sequence[str]]) -> TokenIds:
-        index: dict[str, int] = {}
+        index = _FirstSeen()
         ids, starts = array("i"), array("q", [0])
         for tokens in token_lists:
-            ids.extend([index.setdefault(token, len(index)) for token in tokens])
+            ids.extend(map(index.__getitem__, tokens))  # no Python frame per token
             starts.append(len(ids))
         token_ids, document_starts = np.frombuffer(ids, np.int32), np.frombuffer(starts, np.int64)
         token_ids.flags.writeable = document_starts.flags.writeable = False  # shared by stages
@@ -359,12 +367,14 @@ class TokenIds(Sequence[list[str]]):
     def document_keys(self) -> np.ndarray:
         """A 16-byte digest (numpy "V16") of each document's tokens: equal keys, equal token
         sequences."""
-        ids, starts = self.ids, self.starts.tolist()
-        digests = b"".join(
-            hashlib.blake2b(ids[a:b].tobytes(), digest_size=16).digest()
-            for a, b in zip(starts[:-1], starts[1:], strict=True)
-        )
-        return np.frombuffer(digests, dtype="V16")
+        ids, keys, step = self.ids, bytearray(), 1 << 16  # digests joined 65,536 at a time
+        for first in range(0, len(self), step):
+            starts = self.starts[first : first + step + 1].tolist()
+            keys += b"".join(
+                hashlib.blake2b(ids[a:b].tobytes(), digest_size=16).digest()
+                for a, b in zip(starts[:-1], starts[1:], strict=True)
+            )
+        return np.frombuffer(keys, dtype="V16")
 
     def counts(self, rows: np.ndarray | None = None) -> np.ndarray:
         """How often each of `words` occurs in the documents `rows` (None: in all of them)."""
