@@ -302,8 +302,8 @@ class _FirstSeen(dict[str, int]):
 
 
 # Tokens handled at once by the operations over a whole corpus, so that their temporary arrays
-# (8 bytes a token) stay at some 32 MB however large the corpus.
-TOKEN_CHUNK = 1 << 22
+# (8 bytes a token) stay at some 8 MB however large the corpus.
+TOKEN_CHUNK = 1 << 20
 
 
 class TokenIds(Sequence[list[str]]):
