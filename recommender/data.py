@@ -66,7 +66,7 @@ _BLOCK_BYTES = 1 << 24
 @dataclass(frozen=True)
 class Dataset:
     """Texts with one label name each, plus how they were read (for the report and warnings).
-    `texts` is a `Texts` store (reads as a tuple of str); `from_strings` makes one."""
+    `texts` is a `Texts` store, which reads as a tuple of str (`Texts.from_strings` makes one)."""
 
     texts: Texts
     labels: tuple[str, ...]
@@ -824,9 +824,10 @@ class _QuotedRows:
                 if len(values) > _FEW_VALUES:
                     self.values[name] = None
             fields = self.fields.setdefault(name, [])
-            multiline = column.str.contains("\n", regex=False, na=False).to_numpy(dtype=bool)
-            for row in np.flatnonzero(multiline).tolist():
-                later = column.iat[row].split("\n")[1:]
+            for row, value in enumerate(column.tolist()):
+                if not isinstance(value, str) or "\n" not in value:
+                    continue  # a missing field (a short row) or a single line
+                later = value.split("\n")[1:]
                 wide = [len(line.split(",")) >= len(columns) for line in later]
                 if all(wide[:-1]) and any(wide):
                     fields.append((self.rows + row, later))

@@ -543,6 +543,7 @@ def test_with_a_test_file_every_class_needs_two_examples_in_data(tmp_path: Path)
         ("d.csv", "a,b\nlong words here,x\nmore long words,y\nand more,x\nshort,y\nlast,x\n"),
         ("d.tsv", 'label\ttext\nham\t"quoted\nham\tx\n\tno label\nspam\twin "big"\nham\t\n'),
         ("d.csv", "\ufefflabel,text\n" + "".join(f"{i % 3},text {i}\n" for i in range(25))),
+        ("d.csv", "label,text,note\na,one\nb,two\na,three,n\nb,four\na,5\n"),
     ],
 )
 def test_a_csv_read_in_chunks_is_read_as_whole(
