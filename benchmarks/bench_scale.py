@@ -34,8 +34,9 @@ the reason and its log listed under the tables.
 "current" is the code the venv runs. `--baseline REF` also runs every stage with the code of REF
 (a temporary `git worktree`, same venv), stage by stage beside the current code, and prints the
 current/baseline ratios. Time on 2 busy cores: `--sizes 5000 25000` took under 2 minutes
-(`--baseline` doubles it); the defaults and 2,500,000 are for a larger machine (at linear growth
-10 and 100 times the 25,000 row). Temporary arrays of 4 GB at 2.5M documents are deleted as
+(`--baseline` doubles it), `--sizes 25000 250000 --stages profile prepare --baseline REF` 4
+minutes, and `--sizes 250000 2500000 --stages profile prepare` 11 minutes (peaks of 6.0 and
+9.5 GiB at 2.5M; its CSV is 3.4 GB). Temporary arrays of 4 GB at 2.5M documents are deleted as
 each size ends.
 """
 
@@ -108,7 +109,7 @@ def prepared_arrays():
     measures = {f"{step}_s": marks[i + 1] - marks[i] for i, step in enumerate(steps)}
     measures.update(
         seconds=marks[-1] - marks[0],
-        tokens=sum(len(t) for t in inputs.tokens),
+        tokens=len(inputs.tokens.ids),
         vocabulary=len(prepared.vocabulary),
         sequence_length=prepared.sequence_length,
     )

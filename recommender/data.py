@@ -7,12 +7,13 @@ one-line `DataError` that says where it is and how to fix it.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from warnings import catch_warnings, simplefilter
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from recommender.errors import ConfigError, DataError
+from recommender.textstore import Texts, TextsBuilder
 
 ACCEPTED = (
     "give a .csv, .tsv, .jsonl or .parquet file with a text and a label column, "
@@ -55,13 +57,18 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _FASTTEXT_PREFIX = "__label__"
 _FASTTEXT_LABELS = re.compile(r"(?:__label__\S*\s*)+")
 _COLUMN_FIX = "pass --text-column NAME --label-column NAME"
+# Rows parsed at a time from a CSV/TSV (some 65 MB of IMDB reviews), and bytes read at a time
+# to check a file's encoding: a file is never held whole besides its texts.
+_CHUNK_ROWS = 50_000
+_BLOCK_BYTES = 1 << 24
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """Texts with one label name each, plus how they were read (for the report and warnings)."""
+    """Texts with one label name each, plus how they were read (for the report and warnings).
+    `texts` is a `Texts` store, which reads as a tuple of str (`Texts.from_strings` makes one)."""
 
-    texts: tuple[str, ...]
+    texts: Texts
     labels: tuple[str, ...]
     source: str
     format: str
@@ -97,7 +104,7 @@ class Splits:
 class _Read:
     """What a format reader found, before labels are cleaned and classes checked."""
 
-    texts: list[object]
+    texts: Texts | list[object]
     labels: list[object]
     format: str
     encoding: str
@@ -133,6 +140,8 @@ def _load(
             raise DataError("the file is empty", where=source, fix=ACCEPTED)
         if fmt == "lines":
             read = _read_lines(p, source)
+        elif fmt in ("csv", "tsv"):
+            read = _from_delimited(p, fmt, source, text_column, label_column)
         else:
             frame, encoding, warnings = _read_table(p, fmt, source)
             read = _from_frame(frame, fmt, encoding, warnings, source, text_column, label_column)
@@ -242,12 +251,12 @@ def load_splits(
         for part, path in given.items()
         if path is not None
     }
-    texts, labels = list(dataset.texts), list(dataset.labels)
+    texts, labels = [dataset.texts], list(dataset.labels)
     warnings = list(dataset.warnings)
     parts: dict[str, np.ndarray] = {}
     for part, extra in files.items():
-        parts[part] = np.arange(len(texts), len(texts) + len(extra), dtype=np.int64)
-        texts += extra.texts
+        parts[part] = np.arange(len(labels), len(labels) + len(extra), dtype=np.int64)
+        texts.append(extra.texts)
         labels += extra.labels
         warnings += extra.warnings
     train = np.arange(len(dataset), dtype=np.int64)
@@ -260,7 +269,9 @@ def load_splits(
             else test_fraction / (1 - validation_fraction)
         )
         train, parts[part] = _hold_out(dataset.labels, fraction, seed, str(data), part)
-    combined = replace(dataset, texts=tuple(texts), labels=tuple(labels), warnings=tuple(warnings))
+    combined = replace(
+        dataset, texts=Texts.concatenate(texts), labels=tuple(labels), warnings=tuple(warnings)
+    )
     splits = Splits(train, parts["validation"], parts["test"], fixed=tuple(files))
     return combined, splits
 
@@ -367,13 +378,11 @@ def _finish(read: _Read, source: str, *, one_class_ok: bool = False) -> Dataset:
     `one_class_ok`)."""
     if not read.labels:
         raise DataError("the file has no data rows", where=source, fix=ACCEPTED)
-    texts: list[str] = []
-    labels: list[str] = []
-    for text, label in zip(read.texts, read.labels, strict=True):
-        name = _label_name(label)
-        if name:
-            texts.append("" if _is_missing(text) else str(text))
-            labels.append(name)
+    texts = read.texts if isinstance(read.texts, Texts) else _texts_of(read.texts)
+    names = [_label_name(label) for label in read.labels]
+    labels = [name for name in names if name]
+    if len(labels) < len(names):
+        texts = texts.take(np.flatnonzero([bool(name) for name in names]))
     column = f" in column '{read.label_column}'" if read.label_column else ""
     if not labels:
         raise DataError(
@@ -394,7 +403,7 @@ def _finish(read: _Read, source: str, *, one_class_ok: bool = False) -> Dataset:
             fix="add examples of another class" + (f", or {_COLUMN_FIX}" if column else ""),
         )
     return Dataset(
-        texts=tuple(texts),
+        texts=texts,
         labels=tuple(labels),
         source=source,
         format=read.format,
@@ -402,6 +411,14 @@ def _finish(read: _Read, source: str, *, one_class_ok: bool = False) -> Dataset:
         text_column=read.text_column,
         label_column=read.label_column,
         warnings=tuple(read.warnings),
+    )
+
+
+def _texts_of(values: Sequence[object]) -> Texts:
+    """Cell values as texts: a missing value is the empty text."""
+    return Texts.from_strings(
+        value if isinstance(value, str) else "" if _is_missing(value) else str(value)
+        for value in values
     )
 
 
@@ -598,38 +615,79 @@ def _is_document(path: Path) -> bool:
 
 
 def _read_table(path: Path, fmt: str, source: str) -> tuple[pd.DataFrame, str, list[str]]:
-    """A tabular file as a frame, with the encoding used and any decoding warning."""
+    """A JSONL or Parquet file as a frame, with the encoding used and any decoding warning."""
     if fmt == "parquet":
         return _read_parquet(path, source), "n/a", []
     text, encoding, warnings = _read_text(path, source)
-    frame = _read_jsonl(text, source) if fmt == "jsonl" else _read_csv(text, fmt, source)
-    return frame, encoding, warnings
+    return _read_jsonl(text, source), encoding, warnings
 
 
-def _read_csv(text: str, fmt: str, source: str) -> pd.DataFrame:
+@dataclass
+class _Table:
+    """A CSV/TSV file's column names and, of the columns asked for, the values as texts."""
+
+    columns: list[str]
+    kept: dict[str, Texts]
+    rows: int
+    encoding: str
+    warnings: list[str]
+
+
+def _read_delimited(
+    path: Path, fmt: str, source: str, wanted: Callable[[list[str]], list[str]]
+) -> _Table:
     """CSV with normal quoting (fields may span lines); TSV with quoting off, as real messages
     contain stray quote characters. Everything stays text: 'NA' is a word, not a missing value.
 
     index_col=False and warnings as errors: otherwise pandas silently turns an extra field in the
     first row into an index and shifts every column by one.
+
+    Parsed _CHUNK_ROWS rows at a time, straight from the file when it is UTF-8 (the other files
+    are decoded line by line first, as `_read_text` does), keeping only the columns `wanted`
+    names (given all the names): the file is never held whole, only the texts kept.
     """
     fix = "check quoting and the number of fields on that line"
     if fmt == "tsv":
         fix = "check the number of tabs on that line (quotes are kept as text in a TSV)"
+    text: str | None = None
+    if _is_plain_utf8(path):
+        encoding, warnings = "utf-8", []
+        handle: io.BufferedIOBase = open(path, "rb")  # noqa: SIM115  (closed below)
+        if handle.read(len(_UTF8_BOM)) != _UTF8_BOM:
+            handle.seek(0)
+    else:
+        text, encoding, warnings = _read_text(path, source)
+        handle = io.BytesIO(text.encode("utf-8"))
+    columns: list[str] = []
+    builders: dict[str, TextsBuilder] = {}
+    quoted = _QuotedRows()
+    rows = 0
     try:
-        with catch_warnings():
+        with handle, catch_warnings():
             simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-                # bytes, not io.StringIO: that holds 4 bytes a character (1.5 GB peak at 100k
-                # IMDB reviews of 134 MB, against 1.1 GB)
-                io.BytesIO(text.encode("utf-8")),
+            reader = pd.read_csv(
+                handle,
                 encoding="utf-8",
                 sep="," if fmt == "csv" else "\t",
                 quoting=csv.QUOTE_MINIMAL if fmt == "csv" else csv.QUOTE_NONE,
-                dtype=str,
+                # object, not str: pandas' str columns live in Arrow's memory pool, which
+                # keeps what it frees (0.27 GB after 250k IMDB reviews)
+                dtype=object,
                 keep_default_na=False,
                 index_col=False,
+                chunksize=_CHUNK_ROWS,
             )
+            with reader:
+                for chunk in reader:
+                    if not columns:
+                        columns = [str(column) for column in chunk.columns]
+                        builders = {name: TextsBuilder() for name in wanted(columns)}
+                    chunk.columns = columns
+                    if fmt == "csv":
+                        quoted.add(chunk)
+                    for name, builder in builders.items():
+                        builder.extend(_cell_texts(chunk[name].tolist()))
+                    rows += len(chunk)
     except pd.errors.EmptyDataError as exc:
         raise DataError("the file has no data rows", where=source, fix=ACCEPTED) from exc
     except pd.errors.ParserWarning as exc:
@@ -638,12 +696,72 @@ def _read_csv(text: str, fmt: str, source: str) -> pd.DataFrame:
             f"cannot parse the {fmt.upper()}: {message}", where=source, fix=fix
         ) from exc
     except pd.errors.ParserError as exc:
+        text = _read_text(path, source)[0] if text is None else text
         message, line = _parser_problem(str(exc), text, fmt)
         where = f"{source}:{line}" if line else source
         raise DataError(f"cannot parse the {fmt.upper()}: {message}", where=where, fix=fix) from exc
-    if fmt == "csv":
-        _check_swallowed_rows(frame, text, source)
-    return frame
+    found = quoted.first()
+    if found is not None:
+        _refuse_swallowed_rows(found, path, source, text)
+    kept = {name: builder.build() for name, builder in builders.items()}
+    return _Table(columns, kept, rows, encoding, warnings)
+
+
+def _is_plain_utf8(path: Path) -> bool:
+    """Whether the file is UTF-8 without NUL bytes (as nearly every file is), checked a block at
+    a time; any other file (or one that cannot be read) goes through `_read_text`, which
+    decodes it line by line or says what is wrong."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as f:
+            while block := f.read(_BLOCK_BYTES):
+                if b"\x00" in block:
+                    return False
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def _cell_texts(values: list[object]) -> list[str]:
+    """A parsed column's cells as texts: a missing field (a short row) is the empty text."""
+    return [value if isinstance(value, str) else "" for value in values]
+
+
+def _from_delimited(
+    path: Path, fmt: str, source: str, text_column: str | None, label_column: str | None
+) -> _Read:
+    """A CSV/TSV's text and label columns; only those (both columns of a two-column file whose
+    names say nothing, decided by length once all is read) are kept while it is read."""
+
+    def wanted(columns: list[str]) -> list[str]:
+        if len(columns) == 2:
+            return columns
+        named = _named_columns(columns, text_column, label_column)
+        return [name for name in columns if name in named]
+
+    table = _read_delimited(path, fmt, source, wanted)
+    if not table.rows:
+        raise DataError("the file has no data rows", where=source, fix=ACCEPTED)
+    text_name, label_name = _pick_columns(
+        table.columns,
+        text_column,
+        label_column,
+        source,
+        lambda: [float(table.kept[name].character_lengths().mean()) for name in table.columns],
+    )
+    names: dict[str, str] = {}  # one str object per class, not one per row
+    labels: list[object] = [names.setdefault(label, label) for label in table.kept[label_name]]
+    return _Read(
+        table.kept[text_name],
+        labels,
+        fmt,
+        table.encoding,
+        text_name,
+        label_name,
+        table.warnings,
+    )
 
 
 def _parser_problem(error: str, text: str, fmt: str) -> tuple[str, int | None]:
@@ -686,13 +804,73 @@ def _record_lines(text: str, fmt: str) -> list[tuple[int, bool]]:
     return records
 
 
-def _check_swallowed_rows(frame: pd.DataFrame, text: str, source: str) -> None:
+class _QuotedRows:
+    """What tells that a stray quote swallowed rows, gathered chunk by chunk: each column's
+    distinct values (while they are few) and its multi-line fields whose later lines have as
+    many commas as a row, which `first()` then judges."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.values: dict[str, set[str] | None] = {}
+        self.fields: dict[str, list[tuple[int, list[str]]]] = {}
+
+    def add(self, chunk: pd.DataFrame) -> None:
+        columns = list(chunk.columns)
+        for name in columns:
+            column = chunk[name]
+            values = self.values.setdefault(name, set())
+            if values is not None:
+                values.update(column.dropna().unique().tolist())
+                if len(values) > _FEW_VALUES:
+                    self.values[name] = None
+            fields = self.fields.setdefault(name, [])
+            for row, value in enumerate(column.tolist()):
+                if not isinstance(value, str) or "\n" not in value:
+                    continue  # a missing field (a short row) or a single line
+                later = value.split("\n")[1:]
+                wide = [len(line.split(",")) >= len(columns) for line in later]
+                if all(wide[:-1]) and any(wide):
+                    fields.append((self.rows + row, later))
+        self.rows += len(chunk)
+
+    def first(self) -> tuple[int, str, int] | None:
+        """(row, its second line, lines in it) of the first multi-line field whose lines after
+        the first read as rows of the file (a known value of a few-valued column, such as the
+        label, in its place), else None. All of them but the last, which holds the rest of the
+        row that closed the quote; not just one, as a text may well hold a line like "1,500 km"."""
+        columns = list(self.values)
+        few = max(2, min(_FEW_VALUES, self.rows // 2))
+        known = [
+            (i, values)
+            for i, values in enumerate(self.values.values())
+            if values is not None and len(values) <= few
+        ]
+
+        def row_like(line: str) -> bool:
+            parts = line.split(",")
+            return len(parts) >= len(columns) and any(
+                (parts[-1] if i == len(columns) - 1 else parts[i]) in values for i, values in known
+            )
+
+        for name in columns if known else ():
+            for row, later in self.fields[name]:
+                rows = [row_like(line) for line in later]
+                if all(rows[:-1]) and any(rows):
+                    return row, later[0], len(later) + 1
+        return None
+
+
+# A column with at most this many distinct values (or half the rows) is a few-valued one.
+_FEW_VALUES = 100
+
+
+def _refuse_swallowed_rows(
+    found: tuple[int, str, int], path: Path, source: str, text: str | None
+) -> None:
     """A stray quote makes the parser read on, across line ends, up to the next quote: the rows
     in between become part of one field and are lost without an error. Refuse such a file."""
-    found = _row_inside_a_field(frame)
-    if found is None:
-        return
     row, line, span = found
+    text = _read_text(path, source)[0] if text is None else text
     data_rows = [start for start, blank in _record_lines(text, "csv")[1:] if not blank]
     start = data_rows[row] if row < len(data_rows) else None
     at = f"line {start + 1}" if start is not None else "its second line"
@@ -703,31 +881,6 @@ def _check_swallowed_rows(frame: pd.DataFrame, text: str, source: str) -> None:
         fix='close the quote (a quote inside a quoted field is written twice: ""); if the texts '
         "really hold such lines, save the data as JSONL",
     )
-
-
-def _row_inside_a_field(frame: pd.DataFrame) -> tuple[int, str, int] | None:
-    """(row, its second line, lines in it) of the first multi-line field whose lines after the
-    first read as rows of the file (a known value of a few-valued column, such as the label, in
-    its place), else None. All of them but the last, which holds the rest of the row that closed
-    the quote; not just one, as a text may well hold a line like "1,500 km"."""
-    columns = list(frame.columns)
-    few = max(2, min(100, len(frame) // 2))
-    known = [(i, set(frame[c])) for i, c in enumerate(columns) if frame[c].nunique() <= few]
-
-    def row_like(line: str) -> bool:
-        parts = line.split(",")
-        return len(parts) >= len(columns) and any(
-            (parts[-1] if i == len(columns) - 1 else parts[i]) in values for i, values in known
-        )
-
-    for name in columns if known else ():
-        multiline = frame[name].str.contains("\n", regex=False).to_numpy(dtype=bool)
-        for row in np.flatnonzero(multiline):
-            lines = frame[name].iat[row].split("\n")
-            rows = [row_like(line) for line in lines[1:]]
-            if all(rows[:-1]) and any(rows):
-                return int(row), lines[1], len(lines)
-    return None
 
 
 def _read_jsonl(text: str, source: str) -> pd.DataFrame:
@@ -776,7 +929,16 @@ def _from_frame(
     frame.columns = [str(column) for column in frame.columns]
     if frame.empty:
         raise DataError("the file has no data rows", where=source, fix=ACCEPTED)
-    text_name, label_name = _pick_columns(frame, text_column, label_column, source)
+    text_name, label_name = _pick_columns(
+        list(frame.columns),
+        text_column,
+        label_column,
+        source,
+        lambda: [
+            frame[c].map(lambda v: 0 if _is_missing(v) else len(str(v))).mean()
+            for c in frame.columns
+        ],
+    )
     texts = frame[text_name].tolist()
     if fmt in ("parquet", "jsonl"):
         _check_text_values(texts, text_name, source)
@@ -787,11 +949,15 @@ def _from_frame(
 
 
 def _pick_columns(
-    frame: pd.DataFrame, text_column: str | None, label_column: str | None, source: str
+    columns: list[str],
+    text_column: str | None,
+    label_column: str | None,
+    source: str,
+    mean_lengths: Callable[[], list[float]],
 ) -> tuple[str, str]:
     """Given names must exist; otherwise decide by well-known names, and for exactly two columns
-    by length (texts are longer than labels). Refuse to guess beyond that."""
-    columns = list(frame.columns)
+    by length (texts are longer than labels: `mean_lengths`, each column's mean characters a
+    row). Refuse to guess beyond that."""
     for option, given in (("--text-column", text_column), ("--label-column", label_column)):
         if given is not None and given not in columns:
             raise DataError(
@@ -799,8 +965,7 @@ def _pick_columns(
                 where=source,
                 fix=f"{_COLUMN_FIX} with names from that list",
             )
-    text = text_column or _column_named(columns, TEXT_NAMES, exclude=label_column)
-    label = label_column or _column_named(columns, LABEL_NAMES, exclude=text)
+    text, label = _named_columns(columns, text_column, label_column)
     if len(columns) == 2 and (text is None or label is None):
         first, second = columns
         if text is not None or label is not None:
@@ -808,9 +973,7 @@ def _pick_columns(
             other = second if known == first else first
             text, label = (text, other) if text else (other, label)
         else:
-            lengths = [
-                frame[c].map(lambda v: 0 if _is_missing(v) else len(str(v))).mean() for c in columns
-            ]
+            lengths = mean_lengths()
             if lengths[0] != lengths[1]:
                 text, label = (first, second) if lengths[0] > lengths[1] else (second, first)
     if text is None or label is None or text == label:
@@ -819,6 +982,15 @@ def _pick_columns(
             where=source,
             fix=_COLUMN_FIX,
         )
+    return text, label
+
+
+def _named_columns(
+    columns: list[str], text_column: str | None, label_column: str | None
+) -> tuple[str | None, str | None]:
+    """The text and label columns as given, else by their well-known names (None if unknown)."""
+    text = text_column or _column_named(columns, TEXT_NAMES, exclude=label_column)
+    label = label_column or _column_named(columns, LABEL_NAMES, exclude=text)
     return text, label
 
 
@@ -868,16 +1040,33 @@ def load_texts(path: Path, text_column: str | None = None) -> list[str]:
     fmt = _SUFFIX_FORMATS.get(path.suffix.lower(), "lines")
     if fmt == "lines":
         return [line for _, line in _split_lines(_read_text(path, source)[0])]
-    frame = _read_table(path, fmt, source)[0]
-    columns = [str(column) for column in frame.columns]
-    frame.columns = columns
-    column = text_column or _column_named(columns, TEXT_NAMES, exclude=None)
-    if column is None and len(columns) == 1:
-        column = columns[0]
-    if column not in columns:
+
+    def text_of(columns: list[str]) -> str | None:
+        column = text_column or _column_named(columns, TEXT_NAMES, exclude=None)
+        if column is None and len(columns) == 1:
+            column = columns[0]
+        return column
+
+    values: Sequence[object] | None = None
+    if fmt in ("csv", "tsv"):
+        table = _read_delimited(
+            path, fmt, source, lambda columns: [c for c in columns if c == text_of(columns)]
+        )
+        columns = table.columns
+        column = text_of(columns)
+        if column in table.kept:
+            values = table.kept[column]
+    else:
+        frame = _read_table(path, fmt, source)[0]
+        columns = [str(column) for column in frame.columns]
+        frame.columns = columns
+        column = text_of(columns)
+        if column in columns:
+            values = frame[column].tolist()
+    if values is None:
         raise DataError(
             f"cannot find the text column; the columns are {columns}",
             where=source,
             fix="pass --text-column NAME with a name from that list",
         )
-    return ["" if _is_missing(value) else str(value) for value in frame[column].tolist()]
+    return ["" if _is_missing(value) else str(value) for value in values]

@@ -4,7 +4,8 @@ of the vocabulary each vectors source knows (overall, per class, for the words t
 classes, for held-out words a learned layer never sees in training), and a quick probe of whether
 the vectors carry what the task needs.
 
-Everything is computed from one sparse document x word count matrix, so a profile takes seconds.
+Everything is read from the documents' token ids a piece at a time (and the probe from a sample
+of at most PROBE_MAX_DOCUMENTS), so a profile takes seconds and little memory beyond the ids.
 Figures learned from labels (key words, the probe) use the training split only: nothing leaks
 from the test split.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NamedTuple
@@ -305,47 +306,42 @@ class _Unseen(NamedTuple):
 
 
 class _Counts:
-    """The documents as a sparse count matrix over their distinct words, with classes and split."""
+    """The documents' token ids with their classes and split. Every figure is read from the ids
+    a piece at a time (`TokenIds.pieces`), so memory grows with the vocabulary, not the corpus:
+    a document x word matrix took 8 bytes a token and its row slices as much again."""
 
     def __init__(self, corpus: TokenIds, labels: Sequence[str], splits: Splits) -> None:
         self.corpus = corpus
         self.splits = splits
-        names, codes = np.unique(np.asarray(list(labels), dtype=object), return_inverse=True)
+        names = sorted(set(labels))
         self.classes = tuple(str(name) for name in names)
-        self.y = codes.astype(np.int64)
+        code = {name: position for position, name in enumerate(names)}
+        self.y = np.fromiter((code[label] for label in labels), dtype=np.int64, count=len(labels))
         self.lengths = corpus.lengths
         self.types = corpus.words
-        self.type_counts = np.bincount(corpus.ids, minlength=len(self.types))
-        # copies: the matrix sorts and merges its indices in place
-        self.matrix = sparse.csr_matrix(
-            (np.ones(len(corpus.ids), dtype=np.int32), corpus.ids.copy(), corpus.starts.copy()),
-            shape=(len(corpus), len(self.types)),
-        )
-        self.matrix.sum_duplicates()
+        self.type_counts = corpus.counts()
         self._unseen: _Unseen | None = None
 
     def repetition(self) -> tuple[int, int, int]:
         """(documents repeating an earlier one, texts with several labels, test documents
         identical to a training document), all on the tokens the model sees."""
-        labels_of: dict[bytes, set[int]] = defaultdict(set)
-        seen: Counter[bytes] = Counter()
-        empty = self.lengths == 0
         keys = self.corpus.document_keys()
-        for key, label, nothing in zip(keys, self.y.tolist(), empty.tolist(), strict=True):
-            if not nothing:
-                seen[key] += 1
-                labels_of[key].add(label)
-        duplicates = sum(count - 1 for count in seen.values())
-        conflicting = sum(1 for labels in labels_of.values() if len(labels) > 1)
-        training = {keys[i] for i in self.splits.train.tolist() if not empty[i]}
-        test_in_training = sum(1 for i in self.splits.test.tolist() if keys[i] in training)
+        filled = self.lengths > 0
+        groups = np.unique(keys[filled], return_inverse=True)[1].ravel()
+        distinct = int(groups.max()) + 1 if len(groups) else 0
+        duplicates = int(filled.sum()) - distinct
+        labelled = _distinct(groups * len(self.classes) + self.y[filled])
+        conflicting = int(np.count_nonzero(np.bincount(labelled // len(self.classes)) > 1))
+        train = self.splits.train
+        training = keys[train[filled[train]]]
+        test_in_training = int(np.isin(keys[self.splits.test], training).sum())
         return duplicates, conflicting, test_in_training
 
     def unseen(self) -> _Unseen:
         if self._unseen is None:
             heldout = np.concatenate([self.splits.validation, self.splits.test])
-            heldout_counts = np.asarray(self.matrix[heldout].sum(axis=0)).ravel()
-            in_training = np.asarray(self.matrix[self.splits.train].sum(axis=0)).ravel() > 0
+            heldout_counts = self.corpus.counts(heldout)
+            in_training = self.corpus.counts(self.splits.train) > 0
             self._unseen = _Unseen(heldout_counts, (heldout_counts > 0) & ~in_training)
         return self._unseen
 
@@ -355,29 +351,48 @@ class _Counts:
         Quinn 2008, "Fightin' Words") on document frequencies, which keeps rare words from topping
         the list by chance. At most KEY_WORDS_PER_CLASS words with z >= KEY_WORD_MIN_Z."""
         train = self.splits.train
-        present = self.matrix[train].sign().tocsr()
-        one_hot = sparse.csr_matrix(
-            (np.ones(len(train)), (self.y[train], np.arange(len(train)))),
-            shape=(len(self.classes), len(train)),
-        )
-        per_class = (one_hot @ present).tocsr()  # classes x words: training documents with it
-        prior = np.asarray(present.sum(axis=0)).ravel()  # alpha_w: the word's frequency overall
+        per_class = [
+            self._document_frequencies(train[self.y[train] == c]) for c in range(len(self.classes))
+        ]
+        prior = np.zeros(len(self.types), dtype=np.int64)  # alpha_w: the word's frequency overall
+        for words, inside in per_class:
+            prior[words] += inside.astype(np.int64)
         prior_total = prior.sum()
-        totals = np.asarray(per_class.sum(axis=1)).ravel()
         chosen: dict[int, list[int]] = {}
-        for c in range(len(self.classes)):
-            start, end = per_class.indptr[c], per_class.indptr[c + 1]
-            words, inside = per_class.indices[start:end], per_class.data[start:end]
+        for c, (words, inside) in enumerate(per_class):
+            total = inside.sum()
             outside = prior[words] - inside
             alpha = prior[words]
-            rest_total = prior_total - totals[c]
-            delta = np.log((inside + alpha) / (totals[c] + prior_total - inside - alpha)) - np.log(
+            rest_total = prior_total - total
+            delta = np.log((inside + alpha) / (total + prior_total - inside - alpha)) - np.log(
                 (outside + alpha) / (rest_total + prior_total - outside - alpha)
             )
             z = delta / np.sqrt(1 / (inside + alpha) + 1 / (outside + alpha))
             best = np.argsort(-z, kind="stable")[:KEY_WORDS_PER_CLASS]
             chosen[c] = [int(words[i]) for i in best if z[i] >= KEY_WORD_MIN_Z]
         return chosen
+
+    def _document_frequencies(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(words, the number of documents of `rows` holding each, as float64) for the words
+        they hold. The words come in the order a sparse product (classes x documents times
+        documents x words) left them in, which broke ties in z before: the word whose first
+        document (then id) comes last first."""
+        frequency = np.zeros(len(self.types), dtype=np.int64)
+        first = np.full(len(self.types), -1, dtype=np.int64)
+        done = 0
+        for piece, positions in self.corpus.pieces(rows):
+            document = np.repeat(np.arange(len(piece)), self.lengths[piece])
+            pairs = _distinct(document * len(self.types) + self.corpus.ids[positions])
+            words, documents = pairs % len(self.types), pairs // len(self.types)
+            frequency += np.bincount(words, minlength=len(self.types))
+            new = first[words] < 0
+            # pairs run by document, so a word's first pair holds its first document
+            seen, at = np.unique(words[new], return_index=True)
+            first[seen] = done + documents[new][at]
+            done += len(piece)
+        words = np.flatnonzero(frequency)
+        words = words[np.lexsort((words, first[words]))[::-1]]
+        return words, frequency[words].astype(np.float64)
 
     def probe(self) -> tuple[Probe | None, _ProbeFeatures | None]:
         """Cross-validated bag of words on (a stratified sample of at most PROBE_MAX_DOCUMENTS)
@@ -394,7 +409,7 @@ class _Counts:
         if folds < 2:
             return None, None
         folds_split = StratifiedKFold(folds, shuffle=True, random_state=0)
-        counts = self.matrix[rows].astype(np.float64)
+        counts = self._matrix(rows).astype(np.float64)
         in_two = np.flatnonzero(np.asarray(counts.sign().sum(axis=0)).ravel() >= 2)
         bag = make_pipeline(
             TfidfTransformer(sublinear_tf=True),
@@ -410,6 +425,23 @@ class _Counts:
             bag_of_words_accuracy=float(score),
         )
         return probe, _ProbeFeatures(counts, y, folds_split)
+
+    def _matrix(self, rows: np.ndarray) -> sparse.csr_matrix:
+        """The documents `rows` x words, counts: only for the probe's sample."""
+        positions = np.concatenate(
+            [np.zeros(0, dtype=np.int64), *(found for _, found in self.corpus.pieces(rows))]
+        )
+        lengths = self.lengths[rows]
+        matrix = sparse.csr_matrix(
+            (
+                np.ones(len(positions), dtype=np.int32),
+                self.corpus.ids[positions],
+                np.concatenate([[0], np.cumsum(lengths)]),
+            ),
+            shape=(len(rows), len(self.types)),
+        )
+        matrix.sum_duplicates()
+        return matrix
 
     def neighbour_queries(self, key_words: dict[int, list[int]]) -> list[int]:
         """NEIGHBOUR_QUERIES key words, taken from the classes in turn (largest class first), so
@@ -471,7 +503,7 @@ class _Counts:
             np.flatnonzero(~covered).tolist(),
             key=lambda i: (-frequencies[i], self.types[i]),
         )
-        per_document = self.matrix @ covered.astype(np.float64)
+        per_document = self.corpus.per_document(covered).astype(np.float64)
         class_total = np.bincount(self.y, weights=self.lengths, minlength=len(self.classes))
         class_covered = np.bincount(self.y, weights=per_document, minlength=len(self.classes))
         class_rate = {
@@ -541,6 +573,13 @@ class _ProbeFeatures:
             StandardScaler(), LogisticRegression(C=VECTORS_C, tol=1e-3, max_iter=1000)
         )
         return float(cross_val_score(model, features, self.y, cv=self.folds).mean())
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct integers of `values`, sorted: np.unique's hash table took 16 times as long
+    as a sort on millions of them (numpy 2.4)."""
+    ordered = np.sort(values)
+    return ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
 
 
 def _stratified_sample(rows: np.ndarray, y: np.ndarray, limit: int) -> np.ndarray:

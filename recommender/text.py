@@ -24,13 +24,14 @@ import re
 import unicodedata
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
 
 from recommender.errors import ConfigError
+from recommender.textstore import Texts
 
 PAD_TOKEN = ""
 OOV_TOKEN = "[UNK]"
@@ -232,6 +233,16 @@ def tokenize(text: str, rules: Rules = DEFAULT_RULES) -> list[str]:
     return mapped.split()
 
 
+def tokenize_utf8(text: bytes, rules: Rules = DEFAULT_RULES) -> list[str]:
+    """`tokenize` of a text given as UTF-8 bytes; an ASCII text under the unicode rules is
+    translated as it is, without decoding it first."""
+    if rules.tokenizer == "unicode" and text.isascii():
+        fast = _ascii_translation(rules.lowercase, rules.characters)
+        if fast:
+            return text.translate(*fast).decode("ascii").split()
+    return tokenize(text.decode("utf-8", "surrogatepass"), rules)
+
+
 @cache
 def _ascii_translation(lowercase: bool, characters: bool) -> tuple[bytes, bytes] | None:
     """The unicode rules on ASCII text as a bytes table and the bytes to delete, read off
@@ -282,11 +293,25 @@ def tokenize_all(texts: Iterable[str], rules: Rules = DEFAULT_RULES) -> list[lis
     return [tokenize(text, rules) for text in texts]
 
 
+class _FirstSeen(dict[str, int]):
+    """Word -> id, a new word getting the next id when it is first looked up."""
+
+    def __missing__(self, word: str) -> int:
+        self[word] = position = len(self)
+        return position
+
+
+# Tokens handled at once by the operations over a whole corpus, so that their temporary arrays
+# (8 bytes a token) stay at some 8 MB however large the corpus.
+TOKEN_CHUNK = 1 << 20
+
+
 class TokenIds(Sequence[list[str]]):
     """Tokenised documents as one int32 id per token into `words` (the distinct tokens in order of
     first appearance), and where each document starts. A list of strings per document costs some
     60 bytes a token (250k reviews took 5.8 GB); this costs 4, so a run's memory grows with its
-    vocabulary rather than its corpus. Indexing still gives a document's tokens."""
+    vocabulary rather than its corpus. Indexing still gives a document's tokens. The operations
+    over many documents work TOKEN_CHUNK tokens at a time, never on a copy of all the ids."""
 
     def __init__(self, words: list[str], ids: np.ndarray, starts: np.ndarray) -> None:
         self.words = words
@@ -294,16 +319,19 @@ class TokenIds(Sequence[list[str]]):
         self.starts = starts  # int64, len(documents) + 1: document i is ids[starts[i]:starts[i+1]]
 
     @classmethod
-    def tokenize(cls, texts: Iterable[str], rules: Rules = DEFAULT_RULES) -> TokenIds:
-        """One streaming pass: each text's tokens become ids as it is read."""
+    def tokenize(cls, texts: Iterable[str] | Texts, rules: Rules = DEFAULT_RULES) -> TokenIds:
+        """One streaming pass: each text's tokens become ids as it is read (a `Texts` store's
+        ASCII texts straight from their bytes)."""
+        if isinstance(texts, Texts):
+            return cls.from_tokens(tokenize_utf8(text, rules) for text in texts.encoded())
         return cls.from_tokens(tokenize(text, rules) for text in texts)
 
     @classmethod
     def from_tokens(cls, token_lists: Iterable[Sequence[str]]) -> TokenIds:
-        index: dict[str, int] = {}
+        index = _FirstSeen()
         ids, starts = array("i"), array("q", [0])
         for tokens in token_lists:
-            ids.extend([index.setdefault(token, len(index)) for token in tokens])
+            ids.extend(map(index.__getitem__, tokens))  # no Python frame per token
             starts.append(len(ids))
         token_ids, document_starts = np.frombuffer(ids, np.int32), np.frombuffer(starts, np.int64)
         token_ids.flags.writeable = document_starts.flags.writeable = False  # shared by stages
@@ -320,35 +348,70 @@ class TokenIds(Sequence[list[str]]):
     def lengths(self) -> np.ndarray:
         return np.diff(self.starts)
 
-    def document_keys(self) -> list[bytes]:
-        """A 16-byte digest of each document's tokens: equal keys, equal token sequences."""
-        ids, starts = self.ids, self.starts.tolist()
-        return [
-            hashlib.blake2b(ids[a:b].tobytes(), digest_size=16).digest()
-            for a, b in zip(starts[:-1], starts[1:], strict=True)
-        ]
+    def pieces(self, rows: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """`rows` in order, in consecutive pieces of about TOKEN_CHUNK tokens (a longer document
+        is a piece of its own): each piece's rows and where its tokens lie in `ids`."""
+        rows = np.asarray(rows, dtype=np.int64)
+        lengths = self.starts[rows + 1] - self.starts[rows]
+        ends = np.cumsum(lengths)
+        first = 0
+        while first < len(rows):
+            done = int(ends[first - 1]) if first else 0
+            last = max(first + 1, int(np.searchsorted(ends, done + TOKEN_CHUNK, side="right")))
+            piece, sizes = rows[first:last], lengths[first:last]
+            before = np.cumsum(sizes) - sizes
+            positions = np.repeat(self.starts[piece] - before, sizes) + np.arange(int(sizes.sum()))
+            yield piece, positions
+            first = last
 
-    def _token_mask(self, rows: np.ndarray) -> np.ndarray:
-        chosen = np.zeros(len(self), dtype=bool)
-        chosen[rows] = True
-        return np.repeat(chosen, self.lengths)
+    def document_keys(self) -> np.ndarray:
+        """A 16-byte digest (numpy "V16") of each document's tokens: equal keys, equal token
+        sequences."""
+        ids, keys, step = self.ids, bytearray(), 1 << 16  # digests joined 65,536 at a time
+        for first in range(0, len(self), step):
+            starts = self.starts[first : first + step + 1].tolist()
+            keys += b"".join(
+                hashlib.blake2b(ids[a:b].tobytes(), digest_size=16).digest()
+                for a, b in zip(starts[:-1], starts[1:], strict=True)
+            )
+        return np.frombuffer(keys, dtype="V16")
 
-    def counts(self, rows: np.ndarray) -> np.ndarray:
-        """How often each of `words` occurs in the documents `rows`."""
-        return np.bincount(self.ids[self._token_mask(rows)], minlength=len(self.words))
+    def counts(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """How often each of `words` occurs in the documents `rows` (None: in all of them)."""
+        total = np.zeros(len(self.words), dtype=np.int64)
+        if rows is None:  # every token: the ids as they lie
+            for start in range(0, len(self.ids), TOKEN_CHUNK):
+                chunk = self.ids[start : start + TOKEN_CHUNK]
+                total += np.bincount(chunk, minlength=len(self.words))
+            return total
+        for _, positions in self.pieces(rows):
+            total += np.bincount(self.ids[positions], minlength=len(self.words))
+        return total
+
+    def per_document(self, values: np.ndarray) -> np.ndarray:
+        """The sum of `values[word]` over each document's tokens (int64 for integer or boolean
+        `values`)."""
+        sums = []
+        for piece, positions in self.pieces(np.arange(len(self))):
+            cumulative = np.concatenate([[0], np.cumsum(values[self.ids[positions]])])
+            ends = np.cumsum(self.starts[piece + 1] - self.starts[piece])
+            sums.append(np.diff(cumulative[np.concatenate([[0], ends])]))
+        return np.concatenate(sums) if sums else np.zeros(0, dtype=np.int64)
 
     def encode(self, vocabulary: Vocabulary, rows: np.ndarray, length: int) -> np.ndarray:
         """`vocabulary.encode` of the documents `rows`, without making their tokens strings."""
         to_vocabulary = np.fromiter(
             (vocabulary.index(word) for word in self.words), dtype=np.int32, count=len(self.words)
         )
-        rows = np.asarray(rows, dtype=np.int64)
-        kept = np.minimum(self.lengths[rows], length)
         out = np.zeros((len(rows), length), dtype=np.int32)
-        row_of = np.repeat(np.arange(len(rows)), kept)
-        column = np.arange(int(kept.sum())) - np.repeat(np.cumsum(kept) - kept, kept)
-        source = np.repeat(self.starts[rows], kept) + column
-        out[row_of, column] = to_vocabulary[self.ids[source]]
+        done = 0
+        for piece, positions in self.pieces(rows):
+            lengths = self.starts[piece + 1] - self.starts[piece]
+            row_of = np.repeat(np.arange(done, done + len(piece)), lengths)
+            column = positions - np.repeat(self.starts[piece], lengths)
+            inside = column < length  # the first `length` tokens are kept
+            out[row_of[inside], column[inside]] = to_vocabulary[self.ids[positions[inside]]]
+            done += len(piece)
         return out
 
 

@@ -21,10 +21,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from recommender import files
+from recommender import data, files
 from recommender.cli import app
 from recommender.config import RunConfig
-from recommender.errors import UserError
+from recommender.data import load_dataset
+from recommender.errors import DataError, UserError
 from recommender.vectors import CACHE_ENV
 from tests.helpers import TINY_SPACE
 
@@ -627,3 +628,26 @@ def test_a_vectors_line_longer_than_the_sniff_window(tmp_path: Path, reviews: Pa
         "of a vectors file is that long. Pass the vectors file, not the dataset, or a built-in "
         "name (glove-6b-50d)."
     )
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in DATA_CASES if DATA_CASES[c][0].endswith((".csv", ".tsv"))]
+)
+def test_a_file_read_in_chunks_of_two_rows_is_refused_alike(
+    tmp_path: Path, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CSV/TSV is parsed a chunk of rows at a time: a problem in a later chunk is still found
+    and named by its line of the file, as when the file is one chunk."""
+    name, content, _ = DATA_CASES[case]
+    path = write(tmp_path / name, content)
+
+    def outcome() -> object:
+        try:
+            read = load_dataset(path)
+        except DataError as error:
+            return str(error)
+        return tuple(read.texts), read.labels, read.text_column, read.warnings, read.encoding
+
+    whole = outcome()
+    monkeypatch.setattr(data, "_CHUNK_ROWS", 2)
+    assert outcome() == whole

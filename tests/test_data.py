@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recommender.data import Dataset, load_dataset, load_splits, split
+from recommender import data as data_module
+from recommender.data import Dataset, load_dataset, load_splits, load_texts, split
 from recommender.errors import ConfigError, DataError
 
 FORMATS_FIX = "Give a .csv, .tsv, .jsonl or .parquet file"
@@ -532,3 +533,31 @@ def test_with_a_test_file_every_class_needs_two_examples_in_data(tmp_path: Path)
     test = _csv(tmp_path / "test.csv", TEST_ROWS)
     with pytest.raises(DataError, match=r"class 'odd' has only 1 example\. With --test given"):
         load_splits(data, test=test)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("d.csv", 'id,text,label\n1,"line one\nline two, with ""quotes""",a\n2,NA,b\n3,,a\n4,x\n'),
+        ("d.csv", b"\xef\xbb\xbfLabel,Review\npos,caf\xe9 \x93great\x94\nneg,awful\nneg,ok\n"),
+        ("d.csv", "a,b\nlong words here,x\nmore long words,y\nand more,x\nshort,y\nlast,x\n"),
+        ("d.tsv", 'label\ttext\nham\t"quoted\nham\tx\n\tno label\nspam\twin "big"\nham\t\n'),
+        ("d.csv", "\ufefflabel,text\n" + "".join(f"{i % 3},text {i}\n" for i in range(25))),
+        ("d.csv", "label,text,note\na,one\nb,two\na,three,n\nb,four\na,5\n"),
+    ],
+)
+def test_a_csv_read_in_chunks_is_read_as_whole(
+    tmp_path: Path, name: str, content: str | bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / name, content)
+
+    def read() -> tuple[object, object]:
+        try:
+            texts: object = load_texts(path)
+        except DataError as error:
+            texts = str(error)
+        return load_dataset(path), texts
+
+    whole = read()
+    monkeypatch.setattr(data_module, "_CHUNK_ROWS", 2)
+    assert read() == whole

@@ -6,25 +6,31 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import sparse
 from typer.testing import CliRunner
 
+from recommender import text as text_module
 from recommender.cli import app
 from recommender.data import Splits, load_dataset, split
 from recommender.profile import (
     DEFAULT_SPLIT,
     GIVEN_SPLIT,
+    KEY_WORD_MIN_Z,
+    KEY_WORDS_PER_CLASS,
     PROBE_MAX_DOCUMENTS,
     DatasetProfile,
     Probe,
+    _Counts,
     _probe_reading,
     _regime,
     profile_dataset,
 )
-from recommender.text import ASCII_RULES, Rules, tokenize, tokenize_all
+from recommender.text import ASCII_RULES, TOKEN_CHUNK, Rules, TokenIds, tokenize, tokenize_all
 from recommender.vectors import CACHE_ENV, load_vectors
 from tests.conftest import EXAMPLES
 
@@ -338,3 +344,84 @@ def test_what_the_probe_suggests() -> None:
     assert "only 50% of the key words have vectors" in _probe_reading(0.60, probe, 0.5)
     flat = Probe("method", 100, 100, 5, majority_accuracy=0.5, bag_of_words_accuracy=0.51)
     assert _probe_reading(0.5, flat, 1.0).endswith("the probe cannot tell")
+
+
+def matrix_key_words(tokens: TokenIds, y: np.ndarray, train: np.ndarray) -> dict[int, list[int]]:
+    """Key words as the profile computed them from a document x word count matrix, product and
+    all (its order of a class's words broke ties in z): the reference for the piecewise code."""
+    matrix = sparse.csr_matrix(
+        (np.ones(len(tokens.ids), dtype=np.int32), tokens.ids.copy(), tokens.starts.copy()),
+        shape=(len(tokens), len(tokens.words)),
+    )
+    matrix.sum_duplicates()
+    present = matrix[train].sign().tocsr()
+    classes = int(y.max()) + 1
+    one_hot = sparse.csr_matrix(
+        (np.ones(len(train)), (y[train], np.arange(len(train)))), shape=(classes, len(train))
+    )
+    per_class = (one_hot @ present).tocsr()
+    prior = np.asarray(present.sum(axis=0)).ravel()
+    totals = np.asarray(per_class.sum(axis=1)).ravel()
+    chosen = {}
+    for c in range(classes):
+        start, end = per_class.indptr[c], per_class.indptr[c + 1]
+        words, inside = per_class.indices[start:end], per_class.data[start:end]
+        alpha, outside = prior[words], prior[words] - inside
+        rest = prior.sum() - totals[c]
+        delta = np.log((inside + alpha) / (totals[c] + prior.sum() - inside - alpha)) - np.log(
+            (outside + alpha) / (rest + prior.sum() - outside - alpha)
+        )
+        z = delta / np.sqrt(1 / (inside + alpha) + 1 / (outside + alpha))
+        best = np.argsort(-z, kind="stable")[:KEY_WORDS_PER_CLASS]
+        chosen[c] = [int(words[i]) for i in best if z[i] >= KEY_WORD_MIN_Z]
+    return chosen
+
+
+def tied_documents() -> tuple[list[list[str]], list[str], Splits]:
+    """40 words that each occur in exactly 20 of class a's 40 training documents (never in b's),
+    from different first documents: all tie in z, so the order of ties picks the 20 key words."""
+    documents: list[list[str]] = [[] for _ in range(80)]
+    for word in range(40):
+        for k in range(20):
+            documents[(word * 7 + k) % 40].append(f"w{word}")
+    for i in range(40, 80):  # many words in b, so that a's stand out against the prior
+        documents[i] = [f"b{j}" for j in range(100)]
+    documents += [["x"], ["x"], ["y"], ["y"]]
+    labels = ["a"] * 40 + ["b"] * 40 + ["a", "b"] * 2
+    rows = np.arange(84)
+    return documents, labels, Splits(rows[:80], rows[80:82], rows[82:])
+
+
+@pytest.mark.parametrize("piece", [TOKEN_CHUNK, 3])
+def test_key_words_and_their_ties_are_those_of_the_count_matrix(
+    trec, piece: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The profile reads its figures from the token ids a piece at a time (TOKEN_CHUNK tokens,
+    here also 3): the key words are still those of the whole matrix, the same on ties."""
+    monkeypatch.setattr(text_module, "TOKEN_CHUNK", piece)
+    dataset, trec_tokens = trec
+    for documents, labels, splits in (
+        tied_documents(),
+        (trec_tokens, dataset.labels, split(dataset.labels)),
+    ):
+        tokens = TokenIds.from_tokens(documents)
+        counts = _Counts(tokens, labels, splits)
+        key_words = counts.key_words()
+        assert key_words == matrix_key_words(tokens, counts.y, splits.train)
+        assert len(key_words[0]) == KEY_WORDS_PER_CLASS
+
+
+def test_the_profile_read_in_small_pieces_is_the_same(
+    trec, trec_profile: DatasetProfile, glove_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dataset, tokens = trec
+    needed = {token for document in tokens for token in document}
+    vectors = [load_vectors(str(glove_file), needed), load_vectors("glove-6b-50d", needed)]
+    monkeypatch.setattr(text_module, "TOKEN_CHUNK", 100)
+    pieces = profile_dataset("TREC", tokens, dataset.labels, vectors, dataset.warnings)
+
+    def figures(profile: DatasetProfile) -> DatasetProfile:  # without the timings and cache
+        coverage = [replace(c, load_seconds=0, cache_hit=False) for c in profile.coverage]
+        return replace(profile, seconds=0, coverage=tuple(coverage))
+
+    assert figures(pieces) == figures(trec_profile)

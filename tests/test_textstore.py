@@ -1,0 +1,68 @@
+"""The compact text store reads exactly as the tuple of str it replaced, on awkward texts too."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recommender.text import ASCII_RULES, DEFAULT_RULES, Rules, TokenIds
+from recommender.textstore import Texts
+
+AWKWARD = (
+    "",
+    "plain words",
+    "café “great”",
+    "日本語のテキストです",
+    "emoji 😀👍🏽 and a flag 🇫🇷",
+    "lines\nand\r\nends\r",
+    "a NUL \x00 byte and C1 \x85 \x96 controls",
+    "a lone \ud800 surrogate from JSON",
+    "",
+    "long " * 200_000,
+)
+
+
+def test_texts_read_as_the_tuple_they_replace() -> None:
+    texts = Texts.from_strings(AWKWARD)
+    assert len(texts) == len(AWKWARD)
+    assert texts == AWKWARD and tuple(texts) == AWKWARD and list(texts) == list(AWKWARD)
+    assert [texts[i] for i in range(len(AWKWARD))] == list(AWKWARD)
+    assert texts[-1] == AWKWARD[-1] and texts[np.int64(3)] == AWKWARD[3]
+    for cut in (slice(None, 3), slice(2, None, 3), slice(None, None, -1), slice(5, 2)):
+        assert texts[cut] == AWKWARD[cut]
+    assert [text for text in texts if "é" in text] == ["café “great”"]
+    assert texts.index("") == 0 and texts.count("") == 2 and "plain words" in texts
+    for outside in (len(AWKWARD), -len(AWKWARD) - 1):
+        with pytest.raises(IndexError):
+            texts[outside]
+    assert texts != AWKWARD[:-1] and texts != (*AWKWARD[:-1], "other")
+    assert list(texts.encoded()) == [text.encode("utf-8", "surrogatepass") for text in AWKWARD]
+    assert texts.character_lengths().tolist() == [len(text) for text in AWKWARD]
+    assert repr(texts) == "Texts(['', 'plain words', 'café “great”', ...], 10 texts)"
+
+
+def test_texts_taken_and_joined_keep_their_order() -> None:
+    texts = Texts.from_strings(AWKWARD)
+    rows = np.array([9, 0, 3, 3], dtype=np.int64)
+    assert texts.take(rows) == tuple(AWKWARD[i] for i in rows)
+    assert texts.take(rows[:0]) == ()
+    joined = Texts.concatenate([texts, Texts.from_strings(["x", ""]), Texts.from_strings([])])
+    assert joined == (*AWKWARD, "x", "")
+    assert joined == Texts.from_strings([*AWKWARD, "x", ""])
+
+
+def test_the_store_holds_the_bytes_and_an_offset_a_text() -> None:
+    texts = Texts.from_strings(["ab", "é", ""])
+    assert texts.nbytes == len("abé".encode()) + 4 * 8
+
+
+@pytest.mark.parametrize(
+    "rules", [DEFAULT_RULES, ASCII_RULES, Rules(characters=True), Rules(lowercase=False)]
+)
+def test_tokenising_the_store_gives_the_tokens_of_its_strings(rules: Rules) -> None:
+    texts = (*AWKWARD[:-1], "Self-Conscious MOVIE, isn't it?", "1990\x962000 don\x92t")
+    from_store = TokenIds.tokenize(Texts.from_strings(texts), rules)
+    from_strings = TokenIds.tokenize(texts, rules)
+    assert from_store.words == from_strings.words
+    assert np.array_equal(from_store.ids, from_strings.ids)
+    assert np.array_equal(from_store.starts, from_strings.starts)
