@@ -13,8 +13,8 @@ import numpy as np
 
 LEARNED, FROZEN, FINE_TUNED = "learned", "frozen", "fine-tuned"
 MULTICHANNEL, FROZEN_THEN_TUNED, FROZEN_OOV = "multichannel", "frozen-then-tuned", "frozen-oov"
-# No embedding layer at all: TF-IDF of words (and word pairs) with a softmax, the bag-of-words
-# peer as a Keras model, so the verdict can recommend it and the export serve it like the others.
+# No embedding layer at all: a logistic regression on TF-IDF of words (and word pairs), the
+# bag-of-words peer as a Keras model, so the verdict can recommend it and the export serve it.
 TFIDF = "tf-idf"
 STRATEGIES = (LEARNED, FROZEN, FINE_TUNED, MULTICHANNEL, FROZEN_THEN_TUNED, FROZEN_OOV, TFIDF)
 # Strategies with no vectors source, built once per run.
@@ -101,7 +101,8 @@ def build_model(
         if training_ids is None:
             raise ValueError("tf-idf needs the training ids for its document frequencies")
         model = _tfidf_model(keras, ids, config, vocabulary_size, num_classes, training_ids)
-        compile_model(model, config)
+        # fitted by `linear.fit_tfidf`, never by gradient steps: compiled to be scored only
+        model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         return model
     if candidate.pretrained:
         if embedding_matrix is None or covered is None:
@@ -316,18 +317,19 @@ def _tfidf_model(
     each token's row of class scores, weighted by its idf (a frozen one-column embedding) and
     summed, over the L2 norm of the idf weights, then a softmax. The norm counts a repeated
     word once per occurrence (sqrt of the sum of squared idf over tokens) instead of scikit-
-    learn's norm of the count vector: the two agree on texts without repeats. Dropout removes
-    whole tokens while training. Built-in layers only, so it exports like the other models."""
+    learn's norm of the count vector: the two agree on texts without repeats. Its weights are
+    a logistic regression's, set by `linear.fit_tfidf` (the `probabilities` layer passes the
+    class scores through, plus the intercepts). Built-in layers only, so it exports like the
+    other models."""
     from keras import ops
 
     buckets = bucket_count(config, training_ids)
     rows = vocabulary_size + buckets
-    tokens = _with_pairs(ids, vocabulary_size, buckets)
+    tokens = with_pairs(ids, vocabulary_size, buckets)
     scores = keras.layers.Embedding(rows, num_classes, name="class_scores")(tokens)
     idf = keras.layers.Embedding(
         rows, 1, embeddings_initializer="zeros", trainable=False, name="idf"
     )(tokens)
-    idf = keras.layers.Dropout(float(config["dropout"]))(idf)
     norm = ops.sqrt(ops.maximum(ops.sum(ops.square(idf), axis=1), 1e-12))
     features = ops.sum(scores * idf, axis=1) / norm
     probabilities = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(
@@ -335,13 +337,13 @@ def _tfidf_model(
     )
     model = keras.Model(ids, probabilities, name=TFIDF.replace("-", "_"))
     frequencies = document_frequencies(
-        ops.convert_to_numpy(_with_pairs(training_ids, vocabulary_size, buckets)), rows
+        ops.convert_to_numpy(with_pairs(training_ids, vocabulary_size, buckets)), rows
     )
     model.get_layer("idf").set_weights([idf_weights(frequencies, len(training_ids))])
     return model
 
 
-def _with_pairs(ids: Any, vocabulary_size: int, buckets: int) -> Any:
+def with_pairs(ids: Any, vocabulary_size: int, buckets: int) -> Any:
     """The word ids, followed (with `buckets`) by each word pair's bucket as a row after the
     vocabulary's: rows vocabulary_size to vocabulary_size + buckets - 1; padding stays 0."""
     from keras import ops

@@ -61,7 +61,7 @@ _REQUIRED = {
     "rnn": ("learning_rate", "dropout", "cell", "units"),
     "learned": ("embedding_dim",),
     FROZEN_THEN_TUNED: ("warmup_epochs",),
-    LINEAR: ("learning_rate", "dropout"),
+    LINEAR: (),  # tf-idf is solved, not trained by steps (`linear.py`): no rate, no dropout
 }
 # Optional: `bigram_buckets` (pool and tf-idf; 0, no word pairs, when absent), `oov_init`
 # (pretrained strategies; "random" when absent) and `embedding_lr_scale` (a tuned pretrained
@@ -157,7 +157,7 @@ class SearchSpace:
         encoder = entry["encoder"]
         fixed: dict[str, Any] = {} if encoder == LINEAR else {"encoder": encoder}
         scopes = [
-            ("", self.common),
+            ("", () if encoder == LINEAR else self.common),
             (f"{encoder}.", self.encoder_params.get(encoder, ())),
             (f"{strategy}.", self.strategy_params.get(strategy, ())),
         ]
@@ -174,14 +174,12 @@ class SearchSpace:
 
     def sample(self, trial: Suggester, strategy: str) -> dict[str, Any]:
         """One configuration: {"encoder": ..., param: value, ...} with only the params in scope.
-        tf-idf has no encoder to choose ("linear"): its trials sample `[common]` and its own
-        `[strategy.tf-idf]` parameters only."""
-        if strategy == TFIDF:
-            encoder = LINEAR
-        else:
-            encoder = trial.suggest_categorical("encoder", list(self.encoders))
+        tf-idf has no encoder to choose ("linear") and no training steps: its trials sample its
+        own `[strategy.tf-idf]` parameters only, none of `[common]`."""
+        linear = strategy == TFIDF
+        encoder = LINEAR if linear else trial.suggest_categorical("encoder", list(self.encoders))
         config: dict[str, Any] = {"encoder": encoder}
-        for param in self.common:
+        for param in () if linear else self.common:
             config[param.name] = param.sample(trial, param.name)
         for param in self.encoder_params.get(encoder, ()):
             config[param.name] = param.sample(trial, f"{encoder}.{param.name}")

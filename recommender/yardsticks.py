@@ -21,12 +21,12 @@ import numpy as np
 from recommender.data import Splits
 from recommender.decide import YardstickVerdict, compare_yardstick
 from recommender.evidence import CandidateEvidence, Cost, SeedRun, macro_f1
+from recommender.linear import C_GRID, classifier, cv_folds
 from recommender.prepare import Prepared
 from recommender.text import DEFAULT_RULES, Rules, tokenize
 
 TFIDF = "yardstick:tfidf-logreg"
 MAJORITY = "yardstick:majority"
-C_GRID = (0.25, 1.0, 4.0, 16.0)
 COEFFICIENT_BUDGET = 20_000_000  # classes x features of the linear model (160 MB of float64)
 
 
@@ -95,7 +95,7 @@ def _tfidf_logistic_regression(
 
     started = time.perf_counter()
     train_tokens = [tokenize(text, rules) for text in train_texts]  # once, not once per fold and C
-    folds = max(2, min(5, int(np.bincount(train_labels).min())))
+    folds = cv_folds(train_labels)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     fold_scores = {c: [] for c in C_GRID}
     for fit_rows, score_rows in splitter.split(np.zeros(len(train_tokens)), train_labels):
@@ -103,20 +103,20 @@ def _tfidf_logistic_regression(
         fit_features = vectorizer.fit_transform([train_tokens[i] for i in fit_rows])
         score_features = vectorizer.transform([train_tokens[i] for i in score_rows])
         for c in C_GRID:
-            classifier = _classifier(c, num_classes).fit(fit_features, train_labels[fit_rows])
-            predicted = classifier.predict(score_features)
+            fitted = classifier(c, num_classes, seed).fit(fit_features, train_labels[fit_rows])
+            predicted = fitted.predict(score_features)
             fold_scores[c].append(float(np.mean(predicted == train_labels[score_rows])))
     best_c = max(C_GRID, key=lambda c: (np.mean(fold_scores[c]), -c))
     vectorizer = _vectorizer(num_classes)
-    classifier = _classifier(best_c, num_classes).fit(
+    model = classifier(best_c, num_classes, seed).fit(
         vectorizer.fit_transform(train_tokens), train_labels
     )
     seconds = time.perf_counter() - started
     test_tokens = [tokenize(text, rules) for text in test_texts]
-    predictions = classifier.predict(vectorizer.transform(test_tokens))
+    predictions = model.predict(vectorizer.transform(test_tokens))
     repeated = [test_texts[i % len(test_texts)] for i in range(1000)]  # exactly 1,000 texts
     timer = time.perf_counter()
-    classifier.predict(vectorizer.transform([tokenize(text, rules) for text in repeated]))
+    model.predict(vectorizer.transform([tokenize(text, rules) for text in repeated]))
     predict_ms = (time.perf_counter() - timer) * 1000
     return CandidateEvidence(
         candidate=TFIDF,
@@ -130,9 +130,9 @@ def _tfidf_logistic_regression(
         },
         runs=(_run(seed, test_labels, predictions, num_classes, seconds),),
         cost=Cost(
-            trainable_params=int(classifier.coef_.size + classifier.intercept_.size),
+            trainable_params=int(model.coef_.size + model.intercept_.size),
             non_trainable_params=0,
-            model_bytes=len(pickle.dumps((vectorizer, classifier))),
+            model_bytes=len(pickle.dumps((vectorizer, model))),
             predict_ms_per_1000=round(predict_ms, 2),
             needs_vectors_file=False,
         ),
@@ -156,15 +156,6 @@ def _vectorizer(num_classes: int) -> Any:
 
 def _unigrams_and_bigrams(tokens: list[str]) -> list[str]:
     return tokens + [f"{first} {second}" for first, second in zip(tokens, tokens[1:], strict=False)]
-
-
-def _classifier(c: float, num_classes: int) -> Any:
-    from sklearn.linear_model import LogisticRegression
-
-    # Measured on 2 cores: liblinear is fastest for two classes; for more, newton-cg fits the
-    # same multinomial model as lbfgs about ten times faster on sparse TF-IDF features.
-    solver = "liblinear" if num_classes == 2 else "newton-cg"
-    return LogisticRegression(C=c, solver=solver, max_iter=2000)
 
 
 def _majority(

@@ -644,7 +644,7 @@ def test_a_run_won_by_tf_idf_says_no_embedding_layer_and_exports_it_for_plain_ke
         str(out),
     )
     assert result.exit_code == 0, result.output
-    named = "tf-idf (no embedding layer: TF-IDF of words and word pairs + softmax)"
+    named = "tf-idf (no embedding layer: TF-IDF of words and word pairs + logistic regression)"
     assert f"Recommendation: {named}" in " ".join(result.output.split())
     report = json.loads((out / "report.json").read_text())
     assert report["recommendation"]["recommended"] == "tf-idf"

@@ -71,11 +71,12 @@ def test_tf_idf_is_an_option_everywhere_and_samples_no_encoder(name: str) -> Non
     for _ in range(10):
         config = space.sample(study.ask(), "tf-idf")
         assert config["encoder"] == "linear"
-        assert set(config) == {"encoder", "learning_rate", "dropout", "bigram_buckets"}
+        assert set(config) == {"encoder", "bigram_buckets"}
 
 
-def test_a_space_without_a_learning_rate_for_tf_idf_is_refused() -> None:
-    """Each encoder's table has a learning rate, but tf-idf has no encoder to take it from."""
+def test_tf_idf_needs_no_learning_rate_and_samples_none_of_common() -> None:
+    """tf-idf is solved, not trained by steps: a space whose learning rates are the encoders'
+    own is valid with it, and its trials take nothing from `[common]`."""
     text = MINIMAL.replace(
         'strategies = ["learned", "frozen"]', 'strategies = ["learned", "tf-idf"]'
     )
@@ -84,8 +85,9 @@ def test_a_space_without_a_learning_rate_for_tf_idf_is_refused() -> None:
     text = text.replace(
         "[encoder.pool]\n", "[encoder.pool]\nlearning_rate = { choices = [1e-3] }\n"
     )
-    with pytest.raises(ConfigError, match="no 'learning_rate' for the tf-idf strategy"):
-        parse_space(text, "mini.toml")
+    space = parse_space(text, "mini.toml")
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    assert space.sample(study.ask(), "tf-idf") == {"encoder": "linear"}
 
 
 def test_new_strategies_and_the_rnn_sample_their_own_parameters() -> None:
@@ -144,7 +146,7 @@ def test_every_builtin_space_starts_from_kim_swem_and_word_pairs(name: str) -> N
     assert swem is not None and swem["encoder"] == "pool" and swem["pool.pooling"] == "mean-max"
     assert "learned.embedding_dim" not in swem  # only the parameters in the strategy's scope
     assert space.first_config("frozen", 2) is None
-    # tf-idf's own first trial: words and word pairs, its learning rate and dropout sampled
+    # tf-idf's own first trial: words and word pairs
     assert space.first_config("tf-idf", 0) == {"tf-idf.bigram_buckets": "auto"}
     assert space.first_config("tf-idf", 1) is None
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))

@@ -25,7 +25,7 @@ def describe(candidate: str, config: dict[str, Any]) -> str:
     strategy, _, vectors = candidate.partition(":")
     if strategy == TFIDF:
         pairs = " and word pairs" if config.get("bigram_buckets") else ""
-        return f"tf-idf (no embedding layer: TF-IDF of words{pairs} + softmax)"
+        return f"tf-idf (no embedding layer: TF-IDF of words{pairs} + logistic regression)"
     name = f"{strategy} {vectors}" if vectors else strategy
     return f"{name} + {config.get('encoder', '?')}"
 

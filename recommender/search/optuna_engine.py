@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from recommender.batches import epoch_documents
 from recommender.errors import UserError
-from recommender.models import Candidate
+from recommender.models import TFIDF, Candidate
 from recommender.prepare import Prepared
 from recommender.search.engine import (
     Budget,
@@ -323,10 +323,20 @@ class _Search:
 
     def _objective(self, trial: Any, candidate: Candidate, slot: int, ctrl_c: CtrlC) -> float:
         """The trial's training seed is fixed by its slot, not by Optuna's trial number: a trial
-        re-run after a kill gets a new number but must train as the lost one would."""
+        re-run after a kill gets a new number but must train as the lost one would.
+
+        A tf-idf fit has no training noise beyond how its cross-validation folds are shuffled:
+        a configuration an earlier trial fitted takes that trial's score instead of a refit."""
         config = self.space.sample(trial, candidate.strategy)
         with ctrl_c.held_back():
             trial.set_user_attr("config", json.dumps(config))
+        earlier = self._scored(candidate, config) if candidate.strategy == TFIDF else None
+        if earlier is not None:
+            with ctrl_c.held_back():
+                trial.set_user_attr("best_epoch", earlier.user_attrs.get("best_epoch", 1))
+                trial.set_user_attr("seconds", 0.0)
+                trial.set_user_attr("same_as_trial", earlier.number)
+            return float(earlier.value)
 
         def report(epoch: int, val_accuracy: float) -> None:
             with ctrl_c.held_back():
@@ -351,6 +361,15 @@ class _Search:
             trial.set_user_attr("best_epoch", outcome.best_epoch)
             trial.set_user_attr("seconds", round(outcome.seconds, 3))
         return float(outcome.val_accuracy)  # type: ignore[arg-type]
+
+    def _scored(self, candidate: Candidate, config: dict[str, Any]) -> Any | None:
+        """The first complete trial of `candidate` with this configuration, if any."""
+        wanted = json.dumps(config)
+        for trial in self.studies[candidate.key].get_trials(deepcopy=False):
+            done = trial.state == self.optuna.trial.TrialState.COMPLETE
+            if done and trial.user_attrs.get("config") == wanted:
+                return trial
+        return None
 
 
 class _Heartbeat:

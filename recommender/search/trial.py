@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from recommender.batches import length_batches, trailing_padding
-from recommender.models import Candidate, build_model, unfreeze, warmup_epochs
+from recommender.linear import fit_tfidf
+from recommender.models import TFIDF, Candidate, build_model, unfreeze, warmup_epochs
 from recommender.prepare import Prepared
 
 # Scoring needs no gradients: larger batches, fewer calls.
@@ -48,7 +49,10 @@ def fit_candidate(
 
     A frozen-then-tuned model trains in two phases (embedding frozen for its warm-up epochs,
     then unfrozen and recompiled); epochs are numbered across both, the best weights may come
-    from either, and early stopping waits for the second phase to have `patience` epochs."""
+    from either, and early stopping waits for the second phase to have `patience` epochs.
+
+    The tf-idf model is not trained by epochs: its logistic regression is solved at once
+    (`linear.fit_tfidf`), and it counts as one epoch."""
     import keras
 
     keras.utils.set_random_seed(seed)
@@ -64,6 +68,8 @@ def fit_candidate(
         covered=covered,
         training_ids=x,
     )
+    if candidate.strategy == TFIDF:
+        return _fitted_linear(model, prepared, x, y, seed, validate=fixed_epochs is None)
     trailing = trailing_padding(config)
     batches = length_batches(
         x, y, batch_size=batch_size, trailing=trailing, seed=seed, epoch_tokens=epoch_tokens
@@ -98,6 +104,26 @@ def fit_candidate(
     scores = stopper.scores
     best = max(range(len(scores)), key=lambda i: scores[i])
     return FitOutcome(model, scores[best], best + 1, len(scores), time.perf_counter() - started)
+
+
+def _fitted_linear(
+    model: Any, prepared: Prepared, x: Any, y: Any, seed: int, *, validate: bool
+) -> FitOutcome:
+    """The tf-idf model fitted on `x`, `y`, scored on the validation split if `validate`."""
+    started = time.perf_counter()
+    fit_tfidf(
+        model,
+        x,
+        y,
+        vocabulary_size=len(prepared.vocabulary),
+        num_classes=len(prepared.classes),
+        seed=seed,
+    )
+    seconds = time.perf_counter() - started
+    score = None
+    if validate:
+        score = float(model.evaluate(validation_batches(prepared, 0), verbose=0)[1])
+    return FitOutcome(model, score, 1, 1, seconds)
 
 
 def validation_batches(prepared: Prepared, trailing: int) -> Any:

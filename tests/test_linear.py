@@ -1,0 +1,117 @@
+"""The tf-idf strategy is a logistic regression solved exactly and served by the Keras model."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from recommender.linear import C_GRID, fit_tfidf
+from recommender.models import Candidate, bigram_ids, bucket_count, build_model
+from tests.helpers import tiny_prepared
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    return tiny_prepared()
+
+
+def _tfidf(prepared, train_ids: np.ndarray, num_classes: int, buckets: int | str = "auto"):
+    config = {"encoder": "linear", "bigram_buckets": buckets}
+    model = build_model(
+        Candidate("tf-idf"),
+        config,
+        vocabulary_size=len(prepared.vocabulary),
+        num_classes=num_classes,
+        embedding_matrix=None,
+        covered=None,
+        training_ids=train_ids,
+    )
+    return model, bucket_count(config, train_ids)
+
+
+def _by_hand(ids: np.ndarray, idf: np.ndarray, vocabulary_size: int, buckets: int) -> np.ndarray:
+    """Each document's tokens (words, then word pairs as rows after the vocabulary's) counted
+    one by one, weighted by idf and L2-normalised over its tokens: what the model computes."""
+    from keras import ops
+
+    pairs = ops.convert_to_numpy(bigram_ids(ops.convert_to_tensor(ids), buckets))
+    features = np.zeros((len(ids), len(idf)))
+    for row, (words, pair) in enumerate(zip(ids, pairs, strict=True)):
+        tokens = [int(w) for w in words if w] + [vocabulary_size + int(p) - 1 for p in pair if p]
+        norm = np.sqrt(sum(idf[t] ** 2 for t in tokens)) or 1.0
+        for token, count in Counter(tokens).items():
+            features[row, token] = count * idf[token] / norm
+    return features
+
+
+def test_the_keras_model_answers_as_scikit_learns_logistic_regression_on_its_features(
+    prepared,
+) -> None:
+    """On real reviews: the fitted model's probabilities on unseen texts are those of
+    scikit-learn's logistic regression (same C) on tf-idf features of words and word pairs
+    built by hand; C is one of the grid, chosen by cross-validation."""
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = prepared.x["train"], prepared.y["train"]
+    model, buckets = _tfidf(prepared, x, 2)
+    chosen = fit_tfidf(model, x, y, vocabulary_size=len(prepared.vocabulary), num_classes=2, seed=0)
+    assert chosen["C"] in C_GRID and chosen["cv_folds"] == 5
+    assert 0.5 < chosen["cv_accuracy"] <= 1.0
+    idf = model.get_layer("idf").get_weights()[0][:, 0].astype(np.float64)
+    vocabulary = len(prepared.vocabulary)
+    reference = LogisticRegression(C=chosen["C"], solver="liblinear", max_iter=2000).fit(
+        _by_hand(x, idf, vocabulary, buckets), y
+    )
+    test = prepared.x["test"]
+    expected = reference.predict_proba(_by_hand(test, idf, vocabulary, buckets))
+    np.testing.assert_allclose(model.predict(test, verbose=0), expected, atol=2e-3)
+    accuracy = float(np.mean(expected.argmax(axis=1) == prepared.y["test"]))
+    assert accuracy > 0.6  # it learned the reviews, not a constant
+
+
+def test_many_classes_absent_ones_and_a_class_of_one_text(prepared) -> None:
+    """Four classes made from real reviews (by sentiment and length): the multinomial fit
+    matches scikit-learn's; a class no training text has is never predicted; a class with
+    one training text leaves no room for cross-validation, and C falls back to 1."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = prepared.x["train"]
+    long = (x > 0).sum(axis=1) > np.median((x > 0).sum(axis=1))
+    y = prepared.y["train"] * 2 + long  # classes 0-3
+    model, buckets = _tfidf(prepared, x, 5)  # class 4: no training text
+    fit_tfidf(model, x, y, vocabulary_size=len(prepared.vocabulary), num_classes=5, seed=0)
+    probabilities = model.predict(prepared.x["test"], verbose=0)
+    assert probabilities.shape == (len(prepared.x["test"]), 5)
+    assert probabilities[:, 4].max() < 1e-6
+    idf = model.get_layer("idf").get_weights()[0][:, 0].astype(np.float64)
+    vocabulary = len(prepared.vocabulary)
+    chosen_c = fit_tfidf(model, x, y, vocabulary_size=vocabulary, num_classes=5, seed=0)["C"]
+    reference = LogisticRegression(C=chosen_c, solver="newton-cg", max_iter=2000).fit(
+        _by_hand(x, idf, vocabulary, buckets), y
+    )
+    expected = reference.predict_proba(_by_hand(prepared.x["test"], idf, vocabulary, buckets))
+    np.testing.assert_allclose(probabilities[:, :4], expected, atol=2e-3)
+
+    lonely = y.copy()
+    lonely[0] = 4  # one training text of class 4
+    chosen = fit_tfidf(model, x, lonely, vocabulary_size=vocabulary, num_classes=5, seed=0)
+    assert chosen == {"C": 1.0, "cv_folds": 0, "cv_accuracy": None}
+    own = model.predict(x[:1], verbose=0)[0, 4]  # class 4 is learned, not left out
+    assert own > model.predict(prepared.x["test"], verbose=0)[:, 4].max()
+
+
+def test_a_single_class_is_always_the_answer(prepared) -> None:
+    x = prepared.x["train"]
+    model, _ = _tfidf(prepared, x, 3, buckets=0)
+    chosen = fit_tfidf(
+        model,
+        x,
+        np.full(len(x), 1),
+        vocabulary_size=len(prepared.vocabulary),
+        num_classes=3,
+        seed=0,
+    )
+    assert chosen["C"] is None
+    assert (model.predict(prepared.x["test"], verbose=0).argmax(axis=1) == 1).all()
