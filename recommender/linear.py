@@ -15,8 +15,6 @@ from typing import Any
 import numpy as np
 
 C_GRID = (0.25, 1.0, 4.0, 16.0)
-# Documents whose features are built at once: the features of a chunk are a few times its ids.
-CHUNK_DOCUMENTS = 20_000
 # A class absent from the training split never wins: its score is this far below the others'.
 ABSENT_BIAS = -30.0
 
@@ -42,7 +40,7 @@ def tfidf_features(model: Any, ids: np.ndarray, vocabulary_size: int) -> Any:
     from keras import ops
     from scipy import sparse
 
-    from recommender.models import with_pairs
+    from recommender.models import CHUNK_DOCUMENTS, with_pairs
 
     idf = model.get_layer("idf").get_weights()[0][:, 0].astype(np.float64)
     rows = len(idf)

@@ -43,6 +43,9 @@ MAX_BIGRAM_BUCKETS = 2**21
 AUTO_BUCKETS = "auto"
 PAIR_ROOM = 8
 MIN_AUTO_BUCKETS = 2**14
+# Documents whose word pairs are counted at once: the arrays built for a chunk are a few times
+# its ids, so their memory stays bounded however large the training split.
+CHUNK_DOCUMENTS = 20_000
 
 
 @dataclass(frozen=True)
@@ -283,11 +286,21 @@ def bucket_count(config: dict[str, Any], training_ids: np.ndarray | None) -> int
         return int(value)
     if training_ids is None:
         raise ValueError('bigram_buckets "auto" needs the training ids to count their pairs')
-    left, right = training_ids[:, :-1].astype(np.int64), training_ids[:, 1:].astype(np.int64)
-    real = (left > 0) & (right > 0)
-    distinct = len(np.unique(left[real] * (int(training_ids.max()) + 1) + right[real]))
-    wanted = max(MIN_AUTO_BUCKETS, PAIR_ROOM * distinct)
+    wanted = max(MIN_AUTO_BUCKETS, PAIR_ROOM * distinct_pairs(training_ids))
     return min(MAX_BIGRAM_BUCKETS, 1 << (wanted - 1).bit_length())
+
+
+def distinct_pairs(ids: np.ndarray) -> int:
+    """How many distinct pairs of neighbouring words (no padding) the rows of `ids` hold,
+    counted a chunk of documents at a time."""
+    width = int(ids.max(initial=0)) + 1
+    found = [np.zeros(0, dtype=np.int64)]
+    for start in range(0, len(ids), CHUNK_DOCUMENTS):
+        chunk = ids[start : start + CHUNK_DOCUMENTS]
+        left, right = chunk[:, :-1].astype(np.int64), chunk[:, 1:].astype(np.int64)
+        real = (left > 0) & (right > 0)
+        found.append(np.unique(left[real] * width + right[real]))
+    return len(np.unique(np.concatenate(found)))
 
 
 def bigram_ids(ids: Any, buckets: int) -> Any:
@@ -336,9 +349,10 @@ def _tfidf_model(
         features
     )
     model = keras.Model(ids, probabilities, name=TFIDF.replace("-", "_"))
-    frequencies = document_frequencies(
-        ops.convert_to_numpy(with_pairs(training_ids, vocabulary_size, buckets)), rows
-    )
+    frequencies = np.zeros(rows, dtype=np.int64)
+    for start in range(0, len(training_ids), CHUNK_DOCUMENTS):
+        chunk = with_pairs(training_ids[start : start + CHUNK_DOCUMENTS], vocabulary_size, buckets)
+        frequencies += document_frequencies(ops.convert_to_numpy(chunk), rows)
     model.get_layer("idf").set_weights([idf_weights(frequencies, len(training_ids))])
     return model
 

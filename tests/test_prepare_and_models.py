@@ -476,3 +476,37 @@ def test_tf_idf_is_a_linear_model_on_scikit_learns_tf_idf_whatever_the_padding(
     trainable, frozen = parameter_counts(model)
     assert frozen == len(result.vocabulary) + buckets  # the idf column
     assert trainable == (len(result.vocabulary) + buckets) * 2 + 2 * 2 + 2
+
+
+def test_pairs_and_document_frequencies_counted_in_chunks_are_the_whole_splits(
+    prepared, monkeypatch
+) -> None:
+    """Large splits are counted a chunk of documents at a time (bounded memory): the distinct
+    pairs behind "auto" rows and the idf column are those of the whole split at once."""
+    from recommender import models
+
+    result = prepared[0]
+    train = result.x["train"]
+    import_keras()
+
+    def tf_idf() -> tuple[int, np.ndarray]:
+        config = {"encoder": "linear", "bigram_buckets": "auto"}
+        model = build_model(
+            Candidate("tf-idf"),
+            config,
+            vocabulary_size=len(result.vocabulary),
+            num_classes=2,
+            embedding_matrix=None,
+            covered=None,
+            training_ids=train,
+        )
+        return models.distinct_pairs(train), model.get_layer("idf").get_weights()[0]
+
+    whole_pairs, whole_idf = tf_idf()
+    left, right = train[:, :-1], train[:, 1:]
+    real = (left > 0) & (right > 0)
+    assert whole_pairs == len(set(zip(left[real].tolist(), right[real].tolist(), strict=True)))
+    monkeypatch.setattr(models, "CHUNK_DOCUMENTS", 7)  # many chunks, the last one short
+    chunked_pairs, chunked_idf = tf_idf()
+    assert chunked_pairs == whole_pairs
+    np.testing.assert_array_equal(chunked_idf, whole_idf)
