@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from recommender.linear import C_GRID, fit_tfidf
+from recommender.linear import C_RANGE, C_STEP, fit_tfidf
 from recommender.models import Candidate, bigram_ids, bucket_count, build_model
 from tests.helpers import tiny_prepared
 
@@ -51,13 +51,16 @@ def test_the_keras_model_answers_as_scikit_learns_logistic_regression_on_its_fea
 ) -> None:
     """On real reviews: the fitted model's probabilities on unseen texts are those of
     scikit-learn's logistic regression (same C) on tf-idf features of words and word pairs
-    built by hand; C is one of the grid, chosen by cross-validation."""
+    built by hand; C is a power of 4, chosen by cross-validation."""
     from sklearn.linear_model import LogisticRegression
 
     x, y = prepared.x["train"], prepared.y["train"]
     model, buckets = _tfidf(prepared, x, 2)
     chosen = fit_tfidf(model, x, y, vocabulary_size=len(prepared.vocabulary), num_classes=2, seed=0)
-    assert chosen["C"] in C_GRID and chosen["cv_folds"] == 5
+    assert C_RANGE[0] <= chosen["C"] <= C_RANGE[1] and chosen["cv_folds"] == 5
+    assert np.log(chosen["C"]) / np.log(C_STEP) == pytest.approx(
+        round(np.log(chosen["C"]) / np.log(C_STEP))
+    )
     assert 0.5 < chosen["cv_accuracy"] <= 1.0
     idf = model.get_layer("idf").get_weights()[0][:, 0].astype(np.float64)
     vocabulary = len(prepared.vocabulary)
@@ -115,3 +118,60 @@ def test_a_single_class_is_always_the_answer(prepared) -> None:
     )
     assert chosen["C"] is None
     assert (model.predict(prepared.x["test"], verbose=0).argmax(axis=1) == 1).all()
+
+
+@pytest.mark.parametrize(
+    ("peak", "scored"),
+    [
+        (1 / 16, (-1, 0, 1, -2, -3)),  # the first step up loses: down, one past the peak
+        (1.0, (0, 1, -1)),
+        (16.0, (0, 1, 2, 3)),
+        (4.0**7, (0, 1, 2, 3, 4, 5, 6, 7)),  # the end of the range stops it
+    ],
+)
+def test_c_walks_to_the_best_score_in_either_direction(monkeypatch, peak, scored) -> None:
+    """With held-out accuracy peaking at one C, the walk from 1 finds it, up or down, scoring
+    only the powers of 4 on its way and one past the peak."""
+    from recommender import linear
+
+    tried = set()
+
+    class Peaked:
+        def __init__(self, c: float) -> None:
+            self.c = c
+
+        def fit(self, features, labels):
+            tried.add(round(np.log(self.c) / np.log(4)))
+            return self
+
+        def predict(self, features):
+            right = 1.0 - abs(np.log(self.c / peak)) / 20  # the share right, best at the peak
+            return (np.arange(len(features)) < right * len(features)).astype(int)
+
+    monkeypatch.setattr(linear, "classifier", lambda c, classes, seed: Peaked(c))
+    best, folds, accuracy = linear.choose_c(np.zeros((4000, 1)), np.ones(4000, dtype=int), 2, 0)
+    assert (best, folds, accuracy) == (peak, 5, 1.0)
+    assert tried == set(scored)
+
+
+def test_large_data_scores_c_on_one_held_out_fifth(monkeypatch) -> None:
+    from recommender import linear
+
+    sizes = []
+
+    class Counting:
+        def __init__(self, c: float) -> None:
+            pass
+
+        def fit(self, features, labels):
+            sizes.append(len(labels))
+            return self
+
+        def predict(self, features):
+            return np.ones(len(features), dtype=int)
+
+    monkeypatch.setattr(linear, "classifier", lambda c, classes, seed: Counting(c))
+    monkeypatch.setattr(linear, "HOLDOUT_DOCUMENTS", 1000)
+    labels = np.arange(4000) % 2
+    _, folds, _ = linear.choose_c(np.zeros((4000, 1)), labels, 2, 0)
+    assert folds == 1 and set(sizes) == {3200}  # one fit per C, on four fifths
