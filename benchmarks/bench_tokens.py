@@ -1,0 +1,96 @@
+"""What does the tokeniser cost? One bag-of-words model, three ways of cutting the text.
+
+For each set, on the fixed splits of ../shared/ANCHORS.md (written by
+`../shared/data/given_splits.py`), the TF-IDF yardstick's model exactly as ANCHORS.md measures it
+(word 1-2 grams, sublinear tf, logistic regression with C in {0.25, 1, 4, 16} by stratified
+5-fold cross-validation on the training file, scored on the test file), fitted three times on
+the same texts, cut:
+
+- anchors: ANCHORS.md's tokens: lowercase, `[a-z0-9]+(?:'[a-z]+)?|[^\\sa-z0-9]` (punctuation
+  marks are tokens; "you've" stays one word);
+- unicode: embrec's default rules (`recommender.text`, punctuation deleted);
+- ascii: embrec's `--tokenizer ascii` (Keras' lower_and_strip_punctuation).
+
+Only the tokens differ, so the gaps are what the tokeniser alone costs or gains the linear peer
+(the embedding models see the same tokens). Printed: a row per set, test accuracy % per
+tokeniser and the difference of each of embrec's against ANCHORS.md's.
+
+    python benchmarks/bench_tokens.py [--sets mr trec cr sms]
+
+About 2 minutes on 2 cores for the four sets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("EMBREC_SHARED_DATA", ROOT.parent / "shared" / "data"))
+ANCHORS_TOKENS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]")
+
+
+def read(path: Path) -> tuple[list[str], list[str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return [row["text"] for row in rows], [row["label"] for row in rows]
+
+
+def accuracy(
+    tokenize: Callable[[str], list[str]], train: tuple[list, list], test: tuple[list, list]
+) -> float:
+    """ANCHORS.md's TF-IDF + LR on the texts as `tokenize` cuts them: test accuracy %."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    def grams(text: str) -> list[str]:
+        words = tokenize(text)
+        return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+
+    vectorizer = TfidfVectorizer(analyzer=grams, sublinear_tf=True)
+    features = vectorizer.fit_transform(train[0])
+    solver = "liblinear" if len(set(train[1])) == 2 else "newton-cg"
+    search = GridSearchCV(
+        LogisticRegression(solver=solver, max_iter=2000),
+        {"C": [0.25, 1.0, 4.0, 16.0]},
+        cv=StratifiedKFold(5, shuffle=True, random_state=0),
+    ).fit(features, train[1])
+    return 100 * float(search.score(vectorizer.transform(test[0]), test[1]))
+
+
+def main(argv: list[str] | None = None) -> None:
+    from recommender.text import Rules, tokenize
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", nargs="+", default=["mr", "trec", "cr", "sms"])
+    args = parser.parse_args(argv)
+    splits_dir = Path(tempfile.mkdtemp(prefix="bench-tokens-"))
+    subprocess.run([sys.executable, str(SHARED / "given_splits.py"), str(splits_dir)], check=True)
+    tokenizers = {
+        "anchors": lambda text: ANCHORS_TOKENS.findall(text.lower()),
+        "unicode": lambda text: tokenize(text, Rules()),
+        "ascii": lambda text: tokenize(text, Rules(tokenizer="ascii")),
+    }
+    print("| set | anchors % | unicode % (minus anchors) | ascii % (minus anchors) |")
+    print("|---|---|---|---|")
+    for name in args.sets:
+        train, test = read(splits_dir / name / "train.csv"), read(splits_dir / name / "test.csv")
+        scores = {label: accuracy(cut, train, test) for label, cut in tokenizers.items()}
+        base = scores["anchors"]
+        print(
+            f"| {name} | {base:.1f} | {scores['unicode']:.1f} ({scores['unicode'] - base:+.1f}) "
+            f"| {scores['ascii']:.1f} ({scores['ascii'] - base:+.1f}) |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
