@@ -442,15 +442,7 @@ def test_tf_idf_is_a_linear_model_on_scikit_learns_tf_idf_whatever_the_padding(
     train = result.x["train"]
     config = {"encoder": "linear", "learning_rate": 0.01, "dropout": 0.3, "bigram_buckets": setting}
     buckets = bucket_count(config, train)
-    model = build_model(
-        Candidate("tf-idf"),
-        config,
-        vocabulary_size=len(result.vocabulary),
-        num_classes=2,
-        embedding_matrix=None,
-        covered=None,
-        training_ids=train,
-    )
+    model = _tf_idf_model(result, config, train)
     idf = model.get_layer("idf").get_weights()[0][:, 0]
     words = [list(map(str, row[row > 0])) for row in train]  # each document as its word ids
     reference = TfidfVectorizer(analyzer=lambda document: document).fit(words)
@@ -490,16 +482,7 @@ def test_pairs_and_document_frequencies_counted_in_chunks_are_the_whole_splits(
     import_keras()
 
     def tf_idf() -> tuple[int, np.ndarray]:
-        config = {"encoder": "linear", "bigram_buckets": "auto"}
-        model = build_model(
-            Candidate("tf-idf"),
-            config,
-            vocabulary_size=len(result.vocabulary),
-            num_classes=2,
-            embedding_matrix=None,
-            covered=None,
-            training_ids=train,
-        )
+        model = _tf_idf_model(result, {"encoder": "linear", "bigram_buckets": "auto"}, train)
         return models.distinct_pairs(train), model.get_layer("idf").get_weights()[0]
 
     whole_pairs, whole_idf = tf_idf()
@@ -510,3 +493,16 @@ def test_pairs_and_document_frequencies_counted_in_chunks_are_the_whole_splits(
     chunked_pairs, chunked_idf = tf_idf()
     assert chunked_pairs == whole_pairs
     np.testing.assert_array_equal(chunked_idf, whole_idf)
+
+
+def _tf_idf_model(result, config: dict, train: np.ndarray):
+    """A two-class tf-idf model of the prepared reviews, its idf from `train`."""
+    return build_model(
+        Candidate("tf-idf"),
+        config,
+        vocabulary_size=len(result.vocabulary),
+        num_classes=2,
+        embedding_matrix=None,
+        covered=None,
+        training_ids=train,
+    )
