@@ -40,6 +40,21 @@ def cv_folds(labels: np.ndarray) -> int:
     return max(2, min(5, int(present[present > 0].min())))
 
 
+def c_splits(labels: np.ndarray, seed: int) -> tuple[int, list[tuple[np.ndarray, np.ndarray]]]:
+    """(folds, [(fit rows, score rows)]) for scoring a C: stratified k folds (`cv_folds`); on
+    more than `HOLDOUT_DOCUMENTS` documents, one stratified held-out fifth (folds = 1), which is
+    large enough there, where k folds would cost k fits per C."""
+    from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
+
+    if len(labels) > HOLDOUT_DOCUMENTS:
+        folds = 1
+        splitter: Any = StratifiedShuffleSplit(n_splits=1, test_size=0.2, random_state=seed)
+    else:
+        folds = cv_folds(labels)
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return folds, list(splitter.split(np.zeros(len(labels)), labels))
+
+
 def tfidf_features(model: Any, ids: np.ndarray, vocabulary_size: int) -> Any:
     """The features the tf-idf `model` weighs, as a sparse (documents, rows) matrix: each
     token's count times its idf, over the L2 norm the model divides by (`_tfidf_model`)."""
@@ -79,17 +94,8 @@ def choose_c(
     the first step that does not. The best C differs by orders of magnitude between data sets:
     the classic grid of 0.25 to 16 chose its top value on all four given sets, and a grid of 4
     to 1,024 chose 256 or 1,024 there, up to 1.6 points better on their test splits.
-    Folds are stratified; on more than `HOLDOUT_DOCUMENTS` documents one held-out fifth
-    scores each C instead (it is large enough, and k folds would cost k fits per C)."""
-    from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
-
-    folds = cv_folds(labels)
-    if len(labels) > HOLDOUT_DOCUMENTS:
-        folds = 1
-        splitter: Any = StratifiedShuffleSplit(n_splits=1, test_size=0.2, random_state=seed)
-    else:
-        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    parts = list(splitter.split(np.zeros(len(labels)), labels))
+    Each C is scored on `c_splits`."""
+    folds, parts = c_splits(labels, seed)
     scores: dict[float, float] = {}
 
     def score(c: float) -> float:
