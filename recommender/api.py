@@ -66,13 +66,14 @@ def load_inputs(
     tokenizer: str = "unicode",
     lowercase: bool | None = None,
     split: str = "auto",
+    punctuation: str = "drop",
 ) -> Inputs:
     """`dataset` (from `load_splits`, with the user's test/validation rows) instead of DATA;
-    `tokenizer`, `lowercase` and `split` as `text.choose_rules` takes them."""
+    `tokenizer`, `lowercase`, `split` and `punctuation` as `text.choose_rules` takes them."""
     if dataset is None:
         dataset = load_dataset(data, text_column=text_column, label_column=label_column)
     cased = None if lowercase is not None else next((v for v in vectors if is_cased(v)), None)
-    rules, reason = choose_rules(dataset.texts, tokenizer, lowercase, split, cased)
+    rules, reason = choose_rules(dataset.texts, tokenizer, lowercase, split, cased, punctuation)
     tokens = TokenIds.tokenize(dataset.texts, rules)
     needed = set(tokens.words)
     if not needed:
@@ -105,10 +106,12 @@ def profile(
     tokenizer: str = "unicode",
     lowercase: bool | None = None,
     split: str = "auto",
+    punctuation: str = "drop",
 ) -> DatasetProfile:
     """Size, lengths and vocabulary coverage of a dataset, without training anything; with
     `test`/`validation` files, of DATA and them, split as `recommend` splits them."""
     rules = {"tokenizer": tokenizer, "lowercase": lowercase, "split": split}
+    rules |= {"punctuation": punctuation}
     if test is None and validation is None:
         inputs = load_inputs(data, text_column, label_column, vectors, **rules)
         return _with_rules(
@@ -149,6 +152,7 @@ def _config_inputs(config: RunConfig, dataset: Dataset) -> Inputs:
         tokenizer=config.tokenizer,
         lowercase=config.lowercase,
         split=config.split,
+        punctuation=config.punctuation,
     )
 
 

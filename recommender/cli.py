@@ -82,6 +82,15 @@ SplitOption = Annotated[
         "30% of the letters are in those scripts."
     ),
 ]
+PunctuationOption = Annotated[
+    str,
+    typer.Option(
+        help="'keep': each punctuation mark and symbol is a token of its own ('!', '?', ':', "
+        "'£'), as fastText, GloVe and Kim's CNN see them; apostrophes are still deleted "
+        '("don\'t" -> "dont"). \'drop\': they are deleted, or a space between words. '
+        "Needs --tokenizer unicode."
+    ),
+]
 # The default is recommender.export.DEFAULT_EXTENSION (not imported here: --help stays instant).
 ExportVocabOption = Annotated[
     int,
@@ -226,6 +235,7 @@ def recommend(
     tokenizer: TokenizerOption = "unicode",
     lowercase: LowercaseOption = None,
     split: SplitOption = "auto",
+    punctuation: PunctuationOption = "drop",
     quiet: Annotated[bool, typer.Option(help="Print only the recommendation line.")] = False,
     debug: DebugOption = False,
 ) -> None:
@@ -274,6 +284,7 @@ def recommend(
             tokenizer=tokenizer,
             lowercase=lowercase,
             split=split,
+            punctuation=punctuation,
         )
         if resume is not None:  # every option from the run's own config.json
             config = load_config(resume)
@@ -376,6 +387,7 @@ def profile(
     tokenizer: TokenizerOption = "unicode",
     lowercase: LowercaseOption = None,
     split: SplitOption = "auto",
+    punctuation: PunctuationOption = "drop",
     json_output: Annotated[bool, typer.Option("--json", help="Print the profile as JSON.")] = False,
     debug: DebugOption = False,
 ) -> None:
@@ -399,6 +411,7 @@ def profile(
             tokenizer=tokenizer,
             lowercase=lowercase,
             split=split,
+            punctuation=punctuation,
         )
         if json_output:
             typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))

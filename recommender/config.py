@@ -51,6 +51,7 @@ class RunConfig:
     tokenizer: str = "unicode"  # or "ascii" (Keras' built-in rules; see recommender.text)
     lowercase: bool | None = None  # None: chosen from the vectors (cased files keep case)
     split: str = "auto"  # "words", "characters" (scripts without spaces) or "auto": from the data
+    punctuation: str = "drop"  # or "keep": punctuation marks and symbols as tokens
 
     def __post_init__(self) -> None:
         checks = [
@@ -70,7 +71,7 @@ class RunConfig:
                     f"{name} must be {expected}, got {getattr(self, _field(name), None)!r}",
                     fix=f"pass a value {expected}",
                 )
-        check_options(self.tokenizer, self.split)
+        check_options(self.tokenizer, self.split, self.punctuation)
         if self.engine not in ENGINES:
             raise ConfigError(
                 f"--engine must be one of {', '.join(ENGINES)}, got {self.engine!r}",
@@ -107,6 +108,8 @@ class RunConfig:
         known = {f.name for f in fields(cls)}
         if "tokenizer" not in data:  # saved before the tokeniser options: Keras' ASCII rules
             data = {**data, "tokenizer": "ascii", "lowercase": True}
+        if "punctuation" not in data:  # saved before --punctuation: deleted
+            data = {**data, "punctuation": "drop"}
         return cls(
             **{**{k: v for k, v in data.items() if k in known}, "vectors": tuple(data["vectors"])}
         )

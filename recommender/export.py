@@ -106,7 +106,9 @@ def _standardize(rules: Rules) -> Any:
         return "lower_and_strip_punctuation" if rules.lowercase else "strip_punctuation"
     from recommender.keras_text import UnicodeStandardize
 
-    return UnicodeStandardize(lowercase=rules.lowercase, characters=rules.characters)
+    return UnicodeStandardize(
+        lowercase=rules.lowercase, characters=rules.characters, punctuation=rules.punctuation
+    )
 
 
 @dataclass(frozen=True)
@@ -511,7 +513,11 @@ def _rules_words(rules: Rules) -> str:
         "embrec's unicode rules (`recommender.keras_text.UnicodeStandardize`: each character "
         "normalised by NFKC"
         + (" and lowercased" if rules.lowercase else "")
-        + ", punctuation and symbols deleted or a space between words, emoji kept"
+        + (
+            ", apostrophes deleted, every other punctuation mark or symbol a token of its own"
+            if rules.punctuation == "keep"
+            else ", punctuation and symbols deleted or a space between words, emoji kept"
+        )
         + (
             ", each character of Chinese, Japanese, Thai, Lao, Khmer and Myanmar a token"
             if rules.characters

@@ -24,6 +24,7 @@ from recommender.text import character_table, separated_pattern
 
 _ASCII_TEXT = r"[\x00-\x7F]*"
 _ASCII_PUNCTUATION = r"[!-/:-@\[-`{-~]"  # all 32 ASCII punctuation characters
+_ASCII_MARKS = r"[!-&(-/:-@\[-`{-~]"  # the same but the apostrophe
 _ASCII_SPACES = r"[\x1C-\x1F]"  # Python's str.isspace() counts these, TensorFlow's split does not
 
 
@@ -32,15 +33,27 @@ class UnicodeStandardize:
     """Callable standardize for `TextVectorization`: string tensor in, same shape out."""
 
     def __init__(
-        self, lowercase: bool = True, characters: bool = False, table: dict[str, str] | None = None
+        self,
+        lowercase: bool = True,
+        characters: bool = False,
+        table: dict[str, str] | None = None,
+        punctuation: str = "drop",
+        alone: str | None = None,
     ) -> None:
-        """`table` (code point as text -> replacement) is the saved one; None builds this
-        Python's (`text.character_table`)."""
+        """`table` (code point as text -> replacement) and `alone` (the pattern of the
+        characters that stand as tokens of their own) are the saved ones; None builds this
+        Python's (`text.character_table`, `text.separated_pattern`). A model saved before
+        `punctuation` existed dropped punctuation."""
         self.lowercase = lowercase
         self.characters = characters
+        self.punctuation = punctuation
+        marks = punctuation == "keep"
         if table is None:
-            table = {str(code): mapped for code, mapped in character_table(lowercase).items()}
+            table = {
+                str(code): mapped for code, mapped in character_table(lowercase, marks).items()
+            }
         self.table = table
+        self.alone = alone or separated_pattern(characters, marks=marks)
         codes = sorted(int(code) for code in table)
         self._codes = np.array(codes, dtype=np.int32)
         self._replacements = np.array(
@@ -57,15 +70,21 @@ class UnicodeStandardize:
 
     def _ascii(self, texts: Any) -> Any:
         """The table's effect on ASCII text, with built-in ops (4 times faster on English
-        reviews): letters lowercased, punctuation deleted, the spaces below 0x20 a space."""
+        reviews): letters lowercased, punctuation deleted (with `punctuation` "keep", only the
+        apostrophe, and every other mark spaced out), the spaces below 0x20 a space."""
         if self.lowercase:
             texts = tf.strings.lower(texts)  # no encoding: ASCII letters only
-        texts = tf.strings.regex_replace(texts, _ASCII_PUNCTUATION, "")
+        if self.punctuation == "keep":
+            texts = tf.strings.regex_replace(texts, "'", "")
+            texts = tf.strings.regex_replace(texts, _ASCII_MARKS, r" \0 ")
+        else:
+            texts = tf.strings.regex_replace(texts, _ASCII_PUNCTUATION, "")
         return tf.strings.regex_replace(texts, _ASCII_SPACES, " ")
 
     def _mapped(self, texts: Any) -> Any:
-        """Each character replaced as the table says, then emoji (and with `characters`, the
-        characters of scripts written without spaces) spaced out."""
+        """Each character replaced as the table says, then the characters that stand alone
+        spaced out: emoji, with `characters` those of scripts written without spaces, with
+        `punctuation` "keep" punctuation and symbols."""
         characters = tf.strings.unicode_split(texts, "UTF-8", errors="replace")
         codes = tf.strings.unicode_decode(texts, "UTF-8", errors="replace")
         keys = tf.constant(self._codes)
@@ -77,10 +96,16 @@ class UnicodeStandardize:
             found, tf.gather(tf.constant(self._replacements), position), characters.flat_values
         )
         joined = tf.strings.reduce_join(characters.with_flat_values(replaced), axis=-1)
-        return tf.strings.regex_replace(joined, separated_pattern(self.characters), r" \0 ")
+        return tf.strings.regex_replace(joined, self.alone, r" \0 ")
 
     def get_config(self) -> dict[str, Any]:
-        return {"lowercase": self.lowercase, "characters": self.characters, "table": self.table}
+        return {
+            "lowercase": self.lowercase,
+            "characters": self.characters,
+            "table": self.table,
+            "punctuation": self.punctuation,
+            "alone": self.alone,
+        }
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> UnicodeStandardize:

@@ -37,6 +37,7 @@ PAD_TOKEN = ""
 OOV_TOKEN = "[UNK]"
 TOKENIZERS = ("unicode", "ascii")
 SPLITS = ("auto", "words", "characters")
+PUNCTUATION = ("drop", "keep")
 # Keras' DEFAULT_STRIP_REGEX: r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'
 _PUNCTUATION = re.compile(r"[!\"#$%&()*+,\-./:;<=>?@\[\\\]^_`{|}~']")
 _ASCII_UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -69,7 +70,7 @@ EMOJI_RANGES: tuple[tuple[int, int], ...] = (
 )
 # Joiners and variation selectors only glue emoji together: deleted, like a symbol.
 _GLUE = frozenset("\u200d\ufe0e\ufe0f")
-_APOSTROPHES = frozenset("\u2018\u2019\uff07")  # deleted inside words like ASCII's "'"
+_APOSTROPHES = frozenset("'\u2018\u2019\uff07")  # deleted, inside words or not
 
 
 @dataclass(frozen=True)
@@ -79,19 +80,22 @@ class Rules:
     tokenizer: str = "unicode"  # or "ascii": Keras' built-in rules
     lowercase: bool = True  # off for cased vectors (fastText cc.* files)
     characters: bool = False  # one token per character of the scripts written without spaces
+    punctuation: str = "drop"  # or "keep": each punctuation mark or symbol a token of its own
 
     def describe(self) -> str:
         """A few words for the profile and the model card."""
         case = "lowercase" if self.lowercase else "case kept"
         if self.tokenizer == "ascii":
             return f"ascii (Keras' built-in rules), {case}"
-        return f"unicode, {case}, {'characters' if self.characters else 'words'}"
+        marks = ", punctuation kept" if self.punctuation == "keep" else ""
+        return f"unicode, {case}, {'characters' if self.characters else 'words'}{marks}"
 
     def as_dict(self) -> dict[str, object]:
         return {
             "tokenizer": self.tokenizer,
             "lowercase": self.lowercase,
             "characters": self.characters,
+            "punctuation": self.punctuation,
         }
 
 
@@ -103,24 +107,35 @@ def _in(ranges: tuple[tuple[int, int], ...], code: int) -> bool:
     return any(low <= code <= high for low, high in ranges)
 
 
-def _map_character(character: str, lowercase: bool) -> str:
+def _map_character(character: str, lowercase: bool, marks: bool = False) -> str:
     """What the unicode rules make of one character, before words are split.
 
     ASCII punctuation is deleted as Keras deletes it ("self-conscious" -> "selfconscious", the
     form vectors' keys meet); so are other marks used inside words (dashes, connectors,
     apostrophes). Any other non-ASCII punctuation or symbol separates words, as the full-width
-    commas and stops of Chinese and Japanese text do. The C1 controls (U+0080 to U+009F) are
-    read as the Windows-1252 characters they almost always are in real text (bytes of that
-    encoding decoded as Latin-1: "don\x92t", "1990\x962000"), so they do not become tokens."""
+    commas and stops of Chinese and Japanese text do. With `marks` (`--punctuation keep`), every
+    punctuation mark and symbol is kept in its NFKC form instead, to stand as a token of its own
+    (`separated_pattern`), as fastText's, GloVe's and Kim's CNN's tokenisers keep "!" and "?";
+    only apostrophes are still deleted, so "don't" stays one word. The C1 controls (U+0080 to
+    U+009F) are read as the Windows-1252 characters they almost always are in real text (bytes
+    of that encoding decoded as Latin-1: "don\x92t", "1990\x962000"), so they do not become
+    tokens."""
     if 0x80 <= ord(character) <= 0x9F:
         try:
             meant = character.encode("latin-1").decode("cp1252")
         except UnicodeDecodeError:
             return " "  # five bytes that Windows-1252 leaves undefined
-        return _map_character(meant, lowercase)
+        return _map_character(meant, lowercase, marks)
+    if character in _APOSTROPHES:
+        return ""
     category = unicodedata.category(character)
-    if not character.isascii() and category[0] in "PS" and not _in(EMOJI_RANGES, ord(character)):
-        return "" if category in ("Pd", "Pc") or character in _APOSTROPHES else " "
+    if (
+        not marks
+        and not character.isascii()
+        and category[0] in "PS"
+        and not _in(EMOJI_RANGES, ord(character))
+    ):
+        return "" if category in ("Pd", "Pc") else " "
     form = unicodedata.normalize("NFKC", character)
     if lowercase:
         form = form.lower()
@@ -129,14 +144,16 @@ def _map_character(character: str, lowercase: bool) -> str:
         if char.isspace():
             kept.append(" ")
         elif char not in _GLUE and (
-            unicodedata.category(char)[0] not in "PS" or _in(EMOJI_RANGES, ord(char))
+            unicodedata.category(char)[0] not in "PS"
+            or _in(EMOJI_RANGES, ord(char))
+            or (marks and char not in _APOSTROPHES)
         ):
             kept.append(char)
     return "".join(kept)
 
 
 @cache
-def character_table(lowercase: bool) -> dict[int, str]:
+def character_table(lowercase: bool, marks: bool = False) -> dict[int, str]:
     """Code point -> replacement, for every assigned character the unicode rules change
     (about 11,000; built in a quarter second from this Python's Unicode database)."""
     table = {}
@@ -144,7 +161,7 @@ def character_table(lowercase: bool) -> dict[int, str]:
         character = chr(code)
         if unicodedata.category(character) in ("Cn", "Cs", "Co"):
             continue
-        mapped = _map_character(character, lowercase)
+        mapped = _map_character(character, lowercase, marks)
         if mapped != character:
             table[code] = mapped
     return table
@@ -157,15 +174,29 @@ def _class(ranges: tuple[tuple[int, int], ...], re2: bool) -> str:
     return "[" + "".join(f"\\U{low:08X}-\\U{high:08X}" for low, high in ranges) + "]"
 
 
-def separated_pattern(characters: bool, re2: bool = True) -> str:
-    """The characters that become tokens of their own: emoji, and with `characters` those of
-    the scripts written without spaces."""
-    return _class(EMOJI_RANGES + (UNSPACED_RANGES if characters else ()), re2)
+@cache
+def _mark_ranges() -> tuple[tuple[int, int], ...]:
+    """Code point ranges of this Python's punctuation and symbols (categories P* and S*)."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x110000):
+        if unicodedata.category(chr(code))[0] in "PS":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return tuple(ranges)
+
+
+def separated_pattern(characters: bool, re2: bool = True, marks: bool = False) -> str:
+    """The characters that become tokens of their own: emoji, with `characters` those of the
+    scripts written without spaces, and with `marks` punctuation and symbols."""
+    ranges = EMOJI_RANGES + (UNSPACED_RANGES if characters else ())
+    return _class(ranges + (_mark_ranges() if marks else ()), re2)
 
 
 @cache
-def _separated(characters: bool) -> re.Pattern[str]:
-    return re.compile(separated_pattern(characters, re2=False))
+def _separated(characters: bool, marks: bool = False) -> re.Pattern[str]:
+    return re.compile(separated_pattern(characters, re2=False, marks=marks))
 
 
 # Share of a data set's letters in the scripts written without spaces from which `--split auto`
@@ -184,11 +215,12 @@ def unspaced_share(texts: Sequence[str], sample: int = 5000) -> float:
     return unspaced / letters if letters else 0.0
 
 
-def check_options(tokenizer: str, split: str) -> None:
+def check_options(tokenizer: str, split: str, punctuation: str = "drop") -> None:
     """Refuse tokeniser options that name no rules, or rules that cannot work together."""
     for option, value, allowed in (
         ("--tokenizer", tokenizer, TOKENIZERS),
         ("--split", split, SPLITS),
+        ("--punctuation", punctuation, PUNCTUATION),
     ):
         if value not in allowed:
             raise ConfigError(
@@ -200,14 +232,24 @@ def check_options(tokenizer: str, split: str) -> None:
             "--split characters needs --tokenizer unicode (the ascii rules split on spaces)",
             fix="drop --tokenizer ascii, or pass --split words",
         )
+    if tokenizer == "ascii" and punctuation == "keep":
+        raise ConfigError(
+            "--punctuation keep needs --tokenizer unicode (the ascii rules delete punctuation)",
+            fix="drop --tokenizer ascii, or pass --punctuation drop",
+        )
 
 
 def choose_rules(
-    texts: Sequence[str], tokenizer: str, lowercase: bool | None, split: str, cased: str | None
+    texts: Sequence[str],
+    tokenizer: str,
+    lowercase: bool | None,
+    split: str,
+    cased: str | None,
+    punctuation: str = "drop",
 ) -> tuple[Rules, str]:
     """The run's rules and why: `split` "auto" looks at the texts, `lowercase` None at the
     vectors (`cased` names a vectors source whose keys keep case, or is None)."""
-    check_options(tokenizer, split)
+    check_options(tokenizer, split, punctuation)
     reasons = []
     if lowercase is None:
         lowercase = cased is None
@@ -217,7 +259,7 @@ def choose_rules(
         share = unspaced_share(texts)
         characters = share >= CHARACTERS_FROM
         reasons.append(f"{share:.0%} of the letters are in scripts written without spaces")
-    return Rules(tokenizer, lowercase, characters), "; ".join(reasons)
+    return Rules(tokenizer, lowercase, characters, punctuation), "; ".join(reasons)
 
 
 def tokenize(text: str, rules: Rules = DEFAULT_RULES) -> list[str]:
@@ -226,10 +268,11 @@ def tokenize(text: str, rules: Rules = DEFAULT_RULES) -> list[str]:
         cleaned = text.translate(_ASCII_UPPER) if rules.lowercase else text
         cleaned = _PUNCTUATION.sub("", cleaned)
         return [token for token in _ASCII_WHITESPACE.split(cleaned) if token]
-    if text.isascii() and (fast := _ascii_translation(rules.lowercase, rules.characters)):
-        return text.encode("ascii").translate(*fast).decode("ascii").split()
-    mapped = text.translate(character_table(rules.lowercase))
-    mapped = _separated(rules.characters).sub(r" \g<0> ", mapped)
+    marks = rules.punctuation == "keep"
+    if text.isascii() and (fast := _ascii_rules(rules.lowercase, rules.characters, marks)):
+        return _ascii_tokens(text.encode("ascii"), *fast)
+    mapped = text.translate(character_table(rules.lowercase, marks))
+    mapped = _separated(rules.characters, marks).sub(r" \g<0> ", mapped)
     return mapped.split()
 
 
@@ -237,19 +280,30 @@ def tokenize_utf8(text: bytes, rules: Rules = DEFAULT_RULES) -> list[str]:
     """`tokenize` of a text given as UTF-8 bytes; an ASCII text under the unicode rules is
     translated as it is, without decoding it first."""
     if rules.tokenizer == "unicode" and text.isascii():
-        fast = _ascii_translation(rules.lowercase, rules.characters)
+        fast = _ascii_rules(rules.lowercase, rules.characters, rules.punctuation == "keep")
         if fast:
-            return text.translate(*fast).decode("ascii").split()
+            return _ascii_tokens(text, *fast)
     return tokenize(text.decode("utf-8", "surrogatepass"), rules)
 
 
+def _ascii_tokens(
+    text: bytes, mapping: bytes, deleted: bytes, alone: re.Pattern[bytes] | None
+) -> list[str]:
+    translated = text.translate(mapping, deleted)
+    if alone is not None:
+        translated = alone.sub(rb" \g<0> ", translated)
+    return translated.decode("ascii").split()
+
+
 @cache
-def _ascii_translation(lowercase: bool, characters: bool) -> tuple[bytes, bytes] | None:
-    """The unicode rules on ASCII text as a bytes table and the bytes to delete, read off
-    `character_table` (so the same rules; 3 times faster than str.translate, whose deletions
-    leave its ASCII fast path); None if they ever map ASCII to more than one byte or separate
-    an ASCII character."""
-    table = character_table(lowercase)
+def _ascii_rules(
+    lowercase: bool, characters: bool, marks: bool
+) -> tuple[bytes, bytes, re.Pattern[bytes] | None] | None:
+    """The unicode rules on ASCII text as a bytes table, the bytes to delete and a pattern of
+    the bytes that stand alone (None if none do), read off `character_table` and
+    `separated_pattern` (so the same rules; 3 times faster than str.translate, whose deletions
+    leave its ASCII fast path); None if they ever map ASCII to more than one byte."""
+    table = character_table(lowercase, marks)
     mapping, deleted = bytearray(range(256)), bytearray()
     for code in range(128):
         mapped = table.get(code, chr(code))
@@ -259,9 +313,11 @@ def _ascii_translation(lowercase: bool, characters: bool) -> tuple[bytes, bytes]
             mapping[code] = ord(mapped)
         else:
             return None
-    if _separated(characters).search("".join(map(chr, range(128)))):
-        return None
-    return bytes(mapping), bytes(deleted)
+    alone = _separated(characters, marks).findall("".join(map(chr, range(128))))
+    if not alone:
+        return bytes(mapping), bytes(deleted), None
+    pattern = b"[" + b"".join(re.escape(c).encode("ascii") for c in alone) + b"]"
+    return bytes(mapping), bytes(deleted), re.compile(pattern)
 
 
 def normalize_word(word: str, rules: Rules = DEFAULT_RULES) -> str | None:

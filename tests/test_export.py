@@ -278,6 +278,7 @@ EXPORT_MODES = {
     "ascii": ASCII_RULES,
     "unicode": DEFAULT_RULES,
     "unicode-characters": Rules(characters=True),
+    "unicode-punctuation": Rules(punctuation="keep"),
 }
 
 

@@ -46,8 +46,18 @@ MODES = [
     Rules(lowercase=False, characters=True),
     ASCII_RULES,
     Rules(tokenizer="ascii", lowercase=False),
+    Rules(punctuation="keep"),
+    Rules(lowercase=False, characters=True, punctuation="keep"),
 ]
-MODE_IDS = ["unicode", "unicode-characters", "unicode-cased-characters", "ascii", "ascii-cased"]
+MODE_IDS = [
+    "unicode",
+    "unicode-characters",
+    "unicode-cased-characters",
+    "ascii",
+    "ascii-cased",
+    "unicode-punctuation",
+    "unicode-cased-characters-punctuation",
+]
 
 
 def _keras_ids(texts: list[str], vocabulary: Vocabulary, length: int, rules: Rules) -> np.ndarray:
@@ -102,6 +112,22 @@ def test_characters_mode_splits_unspaced_scripts_and_keeps_other_words_and_emoji
         "👍",
     ]
     assert tokenize("東京タワー ภาษาไทย", Rules(characters=True)) == [*"東京タワー", *"ภาษาไทย"]
+
+
+def test_punctuation_kept_makes_each_mark_a_token_and_deletes_only_apostrophes() -> None:
+    """What fastText, GloVe and Kim's CNN see: "!" and "?" carry sentiment and question type."""
+    keep = Rules(punctuation="keep")
+    assert tokenize("Don't! Self-aware, 9/10?? :)", keep) == [
+        *("dont", "!", "self", "-", "aware", ",", "9", "/", "10", "?", "?", ":", ")"),
+    ]
+    assert tokenize("«Très» bien… £5 ！", keep) == ["«", "très", "»", "bien", *"...", "£", "5", "!"]
+    assert tokenize("我喜欢，很好用！", Rules(characters=True, punctuation="keep")) == [
+        *"我喜欢",
+        ",",
+        *"很好用",
+        "!",
+    ]
+    assert tokenize("Don\x92t \x93so\x94", keep) == tokenize("Don’t “so”", keep)
 
 
 def test_choose_rules_reads_the_script_from_the_data_and_case_from_the_vectors() -> None:
@@ -159,7 +185,9 @@ def test_max_size_keeps_the_most_frequent_words() -> None:
     assert vocabulary.words == ("z", "y")
 
 
-@pytest.mark.parametrize("rules", MODES[:3], ids=MODE_IDS[:3])
+@pytest.mark.parametrize(
+    "rules", [MODES[0], *MODES[1:3], *MODES[5:]], ids=[MODE_IDS[0], *MODE_IDS[1:3], *MODE_IDS[5:]]
+)
 @settings(max_examples=25, deadline=None)
 @given(
     texts=st.lists(st.text(st.characters(max_codepoint=127), max_size=40), min_size=1, max_size=5)
@@ -201,12 +229,15 @@ def test_encoded_ids_map_back_to_their_words(texts: list[str], length: int) -> N
         assert names == expected and not row[len(kept) :].any()
 
 
-@pytest.mark.parametrize("rules", MODES[:3], ids=MODE_IDS[:3])
+@pytest.mark.parametrize(
+    "rules", [MODES[0], *MODES[1:3], *MODES[5:]], ids=[MODE_IDS[0], *MODE_IDS[1:3], *MODE_IDS[5:]]
+)
 @settings(max_examples=200, deadline=None)
 @given(text=st.text(alphabet=st.characters(max_codepoint=127)))
 def test_ascii_text_takes_a_faster_path_to_the_same_tokens(rules: Rules, text: str) -> None:
-    mapped = text.translate(character_table(rules.lowercase))
-    slow = _separated(rules.characters).sub(r" \g<0> ", mapped).split()
+    marks = rules.punctuation == "keep"
+    mapped = text.translate(character_table(rules.lowercase, marks))
+    slow = _separated(rules.characters, marks).sub(r" \g<0> ", mapped).split()
     assert tokenize(text, rules) == slow
 
 
