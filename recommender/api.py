@@ -35,7 +35,7 @@ from recommender.prepare import Prepared
 from recommender.pretrain import Corpus, Settings, domain_vectors, run_corpus
 from recommender.profile import DatasetProfile, profile_dataset
 from recommender.space import SearchSpace
-from recommender.text import Rules, TokenIds, choose_rules
+from recommender.text import Rules, TokenIds, choose_rules, has_words
 from recommender.vectors import Vectors, is_cased, load_vectors
 
 Events = Callable[[str, dict[str, Any]], None]
@@ -66,7 +66,7 @@ def load_inputs(
     tokenizer: str = "unicode",
     lowercase: bool | None = None,
     split: str = "auto",
-    punctuation: str = "drop",
+    punctuation: str = "auto",
 ) -> Inputs:
     """`dataset` (from `load_splits`, with the user's test/validation rows) instead of DATA;
     `tokenizer`, `lowercase`, `split` and `punctuation` as `text.choose_rules` takes them."""
@@ -76,7 +76,7 @@ def load_inputs(
     rules, reason = choose_rules(dataset.texts, tokenizer, lowercase, split, cased, punctuation)
     tokens = TokenIds.tokenize(dataset.texts, rules)
     needed = set(tokens.words)
-    if not needed:
+    if not has_words(needed, rules):
         column = f" in column '{dataset.text_column}'" if dataset.text_column else ""
         raise DataError(
             f"none of the {len(tokens):,} texts{column} has a word: all are empty or punctuation",
@@ -106,7 +106,7 @@ def profile(
     tokenizer: str = "unicode",
     lowercase: bool | None = None,
     split: str = "auto",
-    punctuation: str = "drop",
+    punctuation: str = "auto",
 ) -> DatasetProfile:
     """Size, lengths and vocabulary coverage of a dataset, without training anything; with
     `test`/`validation` files, of DATA and them, split as `recommend` splits them."""

@@ -60,8 +60,9 @@ TokenizerOption = Annotated[
     str,
     typer.Option(
         help="'unicode': NFKC per character, Unicode lowercase, Unicode punctuation and symbols "
-        "deleted, emoji kept (loading model.keras needs embrec; its SavedModel does not); "
-        "'ascii': Keras' built-in rules, ASCII only (model.keras loads with plain Keras)."
+        "as tokens or deleted (--punctuation) (loading model.keras needs embrec; its SavedModel "
+        "does not); 'ascii': Keras' built-in rules, ASCII only, punctuation deleted (model.keras "
+        "loads with plain Keras)."
     ),
 ]
 LowercaseOption = Annotated[
@@ -88,7 +89,7 @@ PunctuationOption = Annotated[
         help="'keep': each punctuation mark and symbol is a token of its own ('!', '?', ':', "
         "'£'), as fastText, GloVe and Kim's CNN see them; apostrophes are still deleted "
         '("don\'t" -> "dont"). \'drop\': they are deleted, or a space between words. '
-        "Needs --tokenizer unicode."
+        "'keep' needs --tokenizer unicode; 'auto': keep, or drop with --tokenizer ascii."
     ),
 ]
 # The default is recommender.export.DEFAULT_EXTENSION (not imported here: --help stays instant).
@@ -235,7 +236,7 @@ def recommend(
     tokenizer: TokenizerOption = "unicode",
     lowercase: LowercaseOption = None,
     split: SplitOption = "auto",
-    punctuation: PunctuationOption = "drop",
+    punctuation: PunctuationOption = "auto",
     quiet: Annotated[bool, typer.Option(help="Print only the recommendation line.")] = False,
     debug: DebugOption = False,
 ) -> None:
@@ -387,7 +388,7 @@ def profile(
     tokenizer: TokenizerOption = "unicode",
     lowercase: LowercaseOption = None,
     split: SplitOption = "auto",
-    punctuation: PunctuationOption = "drop",
+    punctuation: PunctuationOption = "auto",
     json_output: Annotated[bool, typer.Option("--json", help="Print the profile as JSON.")] = False,
     debug: DebugOption = False,
 ) -> None:

@@ -51,7 +51,7 @@ class RunConfig:
     tokenizer: str = "unicode"  # or "ascii" (Keras' built-in rules; see recommender.text)
     lowercase: bool | None = None  # None: chosen from the vectors (cased files keep case)
     split: str = "auto"  # "words", "characters" (scripts without spaces) or "auto": from the data
-    punctuation: str = "drop"  # or "keep": punctuation marks and symbols as tokens
+    punctuation: str = "auto"  # keep (marks as tokens) or drop; auto: keep, drop with ascii
 
     def __post_init__(self) -> None:
         checks = [

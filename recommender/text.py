@@ -37,7 +37,7 @@ PAD_TOKEN = ""
 OOV_TOKEN = "[UNK]"
 TOKENIZERS = ("unicode", "ascii")
 SPLITS = ("auto", "words", "characters")
-PUNCTUATION = ("drop", "keep")
+PUNCTUATION = ("auto", "keep", "drop")  # auto: keep, but drop with the ascii rules
 # Keras' DEFAULT_STRIP_REGEX: r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'
 _PUNCTUATION = re.compile(r"[!\"#$%&()*+,\-./:;<=>?@\[\\\]^_`{|}~']")
 _ASCII_UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -232,7 +232,7 @@ def check_options(tokenizer: str, split: str, punctuation: str = "drop") -> None
             "--split characters needs --tokenizer unicode (the ascii rules split on spaces)",
             fix="drop --tokenizer ascii, or pass --split words",
         )
-    if tokenizer == "ascii" and punctuation == "keep":
+    if tokenizer == "ascii" and punctuation == "keep":  # "auto" drops with them
         raise ConfigError(
             "--punctuation keep needs --tokenizer unicode (the ascii rules delete punctuation)",
             fix="drop --tokenizer ascii, or pass --punctuation drop",
@@ -245,7 +245,7 @@ def choose_rules(
     lowercase: bool | None,
     split: str,
     cased: str | None,
-    punctuation: str = "drop",
+    punctuation: str = "auto",
 ) -> tuple[Rules, str]:
     """The run's rules and why: `split` "auto" looks at the texts, `lowercase` None at the
     vectors (`cased` names a vectors source whose keys keep case, or is None)."""
@@ -254,12 +254,26 @@ def choose_rules(
     if lowercase is None:
         lowercase = cased is None
         reasons.append(f"{cased} keeps case" if cased else "the vectors are lowercase")
+    if punctuation == "auto":  # the ascii rules delete punctuation; the unicode rules need not
+        punctuation = "drop" if tokenizer == "ascii" else "keep"
     characters = split == "characters"
     if split == "auto" and tokenizer == "unicode":
         share = unspaced_share(texts)
         characters = share >= CHARACTERS_FROM
         reasons.append(f"{share:.0%} of the letters are in scripts written without spaces")
     return Rules(tokenizer, lowercase, characters, punctuation), "; ".join(reasons)
+
+
+def has_words(words: Iterable[str], rules: Rules) -> bool:
+    """Whether a data set's distinct tokens hold a word: a token other than a punctuation mark
+    or symbol kept by `--punctuation keep`, so that texts of punctuation alone (a wrong text
+    column, most likely) are refused whichever way the marks are treated."""
+    if rules.punctuation != "keep":
+        return any(True for _ in words)
+    return any(
+        len(word) > 1 or unicodedata.category(word)[0] not in "PS" or _in(EMOJI_RANGES, ord(word))
+        for word in words
+    )
 
 
 def tokenize(text: str, rules: Rules = DEFAULT_RULES) -> list[str]:

@@ -320,7 +320,7 @@ def test_cli_profile_compares_sources_side_by_side(shared_data: Path) -> None:
     output = result.output
     assert "5,452 documents; 6 classes" in output
     assert "regime small: 60 training documents in the smallest class" in output
-    assert "Kim 2014 Table 1: c 6, l 9, N 5,452, |V| 8,603, test 1,090" in output
+    assert "Kim 2014 Table 1: c 6, l 10, N 5,452, |V| 8,464, test 1,090" in output
     rows = [line for line in output.splitlines() if line.startswith("│")]
     assert [row.split("│")[1].strip() for row in rows] == ["glove-6b-50d", minilm.name]
     assert "word2vec-binary" in output and "probe (5-fold" in output
@@ -328,7 +328,7 @@ def test_cli_profile_compares_sources_side_by_side(shared_data: Path) -> None:
     result = CliRunner().invoke(app, [*args, "--json"], env=ENV)
     profile = json.loads(result.output)
     assert [c["vectors"] for c in profile["coverage"]] == ["glove-6b-50d", minilm.name]
-    assert profile["coverage"][1]["dim"] == 384 and profile["vocabulary_size"] == 8_603
+    assert profile["coverage"][1]["dim"] == 384 and profile["vocabulary_size"] == 8_464
     assert DatasetProfile.from_dict(profile).documents == 5_452
 
 

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recommender.backend import import_keras
+from recommender.errors import ConfigError
 from recommender.export import PARITY_PROBES, _standardize
 from recommender.text import (
     ASCII_RULES,
@@ -19,6 +20,7 @@ from recommender.text import (
     _separated,
     character_table,
     choose_rules,
+    has_words,
     normalize_word,
     tokenize,
 )
@@ -133,12 +135,30 @@ def test_punctuation_kept_makes_each_mark_a_token_and_deletes_only_apostrophes()
 def test_choose_rules_reads_the_script_from_the_data_and_case_from_the_vectors() -> None:
     chinese = ["质量还不错，内容只适合边上厕所便消遣了", "很后悔,不怎么样的一本书,千万别买 PS"]
     english = ["It's a GREAT film", "a dull one, 我 think"]
-    rules, reason = choose_rules(chinese, "unicode", None, "auto", None)
+    rules, reason = choose_rules(chinese, "unicode", None, "auto", None, "drop")
     assert rules == Rules(characters=True) and "94% of the letters" in reason
-    rules, reason = choose_rules(english, "unicode", None, "auto", "cc.en.300.vec")
+    rules, reason = choose_rules(english, "unicode", None, "auto", "cc.en.300.vec", "drop")
     assert rules == Rules(lowercase=False) and "cc.en.300.vec keeps case" in reason
-    assert choose_rules(chinese, "unicode", True, "words", "x.vec") == (DEFAULT_RULES, "")
-    assert choose_rules(chinese, "ascii", True, "auto", None)[0] == ASCII_RULES
+    assert choose_rules(chinese, "unicode", True, "words", "x.vec", "drop") == (DEFAULT_RULES, "")
+    assert choose_rules(chinese, "ascii", True, "auto", None, "drop")[0] == ASCII_RULES
+
+
+def test_punctuation_auto_keeps_the_marks_unless_the_ascii_rules_cannot() -> None:
+    """The default keeps punctuation as tokens; `--tokenizer ascii` alone still works (its rules
+    delete it), while asking for both is refused."""
+    texts = ["Great phone!", "Battery: 2/10?"]
+    assert choose_rules(texts, "unicode", None, "auto", None)[0] == Rules(punctuation="keep")
+    assert choose_rules(texts, "ascii", None, "auto", None)[0] == ASCII_RULES
+    with pytest.raises(ConfigError, match="--punctuation keep needs --tokenizer unicode"):
+        choose_rules(texts, "ascii", None, "auto", None, "keep")
+
+
+def test_texts_of_punctuation_alone_have_no_words_whichever_way_marks_are_treated() -> None:
+    keep = Rules(punctuation="keep")
+    assert not has_words(tokenize("... !! :-) «»", keep), keep)
+    assert not has_words(tokenize("... !! :-) «»"), DEFAULT_RULES)
+    assert has_words(tokenize("... 😀", keep), keep)  # emoji are kept either way
+    assert has_words(tokenize("!! ok", keep), keep)
 
 
 @pytest.mark.parametrize("rules", MODES, ids=MODE_IDS)

@@ -50,14 +50,15 @@ def test_a_bad_tokeniser_option_is_one_line(tmp_path: Path) -> None:
 def test_profile_of_chinese_reviews_tokenises_characters_and_names_the_rules() -> None:
     result = CliRunner().invoke(app, ["profile", str(EXAMPLES / "chinese_reviews.csv")], env=ENV)
     assert result.exit_code == 0, result.output
-    assert "tokeniser: unicode, lowercase, characters (the vectors are lowercase; 99% of" in (
-        result.output
+    assert (
+        "tokeniser: unicode, lowercase, characters, punctuation kept (the vectors are lowercase; "
+        "99% of" in result.output
     )
     assert "1,200 documents; 2 classes: negative 600, positive 600" in result.output
     words = CliRunner().invoke(
         app, ["profile", str(EXAMPLES / "chinese_reviews.csv"), "--split", "words"], env=ENV
     )
-    assert "tokeniser: unicode, lowercase, words (the vectors are lowercase)" in words.output
+    assert "tokeniser: unicode, lowercase, words, punctuation kept (the vectors are" in words.output
 
 
 def test_profile_refuses_clashing_tokeniser_options_in_one_line() -> None:

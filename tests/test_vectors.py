@@ -763,7 +763,7 @@ def test_fasttext_vectors_of_another_language_meet_tokens_under_the_runs_rules(
     for name in ("crime-and-punishment.vec", "crime-and-punishment.bin"):
         path = str(gensim_data / name)
         assert is_cased(path)
-        chosen, reason = choose_rules([text], "unicode", None, "auto", path)
+        chosen, reason = choose_rules([text], "unicode", None, "auto", path, "drop")
         assert not chosen.lowercase and "keeps case" in reason
         for rules, first, last in ((chosen, "Он", "July"), (DEFAULT_RULES, "он", "july")):
             tokens = tokenize(text, rules)
