@@ -31,6 +31,7 @@ from functools import cache
 import numpy as np
 
 from recommender.errors import ConfigError
+from recommender.spill import SpillBuffer, release
 from recommender.textstore import Texts
 
 PAD_TOKEN = ""
@@ -381,7 +382,9 @@ class TokenIds(Sequence[list[str]]):
     first appearance), and where each document starts. A list of strings per document costs some
     60 bytes a token (250k reviews took 5.8 GB); this costs 4, so a run's memory grows with its
     vocabulary rather than its corpus. Indexing still gives a document's tokens. The operations
-    over many documents work TOKEN_CHUNK tokens at a time, never on a copy of all the ids."""
+    over many documents work TOKEN_CHUNK tokens at a time, never on a copy of all the ids; the
+    ids of a large corpus lie in a memory-mapped file (`recommender.spill`), whose pages those
+    operations drop as they go."""
 
     def __init__(self, words: list[str], ids: np.ndarray, starts: np.ndarray) -> None:
         self.words = words
@@ -399,11 +402,16 @@ class TokenIds(Sequence[list[str]]):
     @classmethod
     def from_tokens(cls, token_lists: Iterable[Sequence[str]]) -> TokenIds:
         index = _FirstSeen()
-        ids, starts = array("i"), array("q", [0])
+        ids, starts, stored = array("i"), array("q", [0]), SpillBuffer()
         for tokens in token_lists:
             ids.extend(map(index.__getitem__, tokens))  # no Python frame per token
-            starts.append(len(ids))
-        token_ids, document_starts = np.frombuffer(ids, np.int32), np.frombuffer(starts, np.int64)
+            if len(ids) >= TOKEN_CHUNK:
+                stored.append(ids)
+                ids = array("i")
+            starts.append(len(stored) // 4 + len(ids))
+        stored.append(ids)
+        token_ids = np.frombuffer(stored.finish(), np.int32)
+        document_starts = np.frombuffer(starts, np.int64)
         token_ids.flags.writeable = document_starts.flags.writeable = False  # shared by stages
         return cls(list(index), token_ids, document_starts)
 
@@ -432,7 +440,12 @@ class TokenIds(Sequence[list[str]]):
             before = np.cumsum(sizes) - sizes
             positions = np.repeat(self.starts[piece] - before, sizes) + np.arange(int(sizes.sum()))
             yield piece, positions
+            self._release()  # a piece's tokens lie anywhere: drop all pages read so far
             first = last
+
+    def _release(self, start: int = 0, end: int | None = None) -> None:
+        """Drop the resident pages of tokens `start:end` of mapped ids."""
+        release(self.ids, 4 * start, None if end is None else 4 * end)
 
     def document_keys(self) -> np.ndarray:
         """A 16-byte digest (numpy "V16") of each document's tokens: equal keys, equal token
@@ -444,6 +457,7 @@ class TokenIds(Sequence[list[str]]):
                 hashlib.blake2b(ids[a:b].tobytes(), digest_size=16).digest()
                 for a, b in zip(starts[:-1], starts[1:], strict=True)
             )
+            self._release(starts[0], starts[-1])
         return np.frombuffer(keys, dtype="V16")
 
     def counts(self, rows: np.ndarray | None = None) -> np.ndarray:
@@ -453,6 +467,7 @@ class TokenIds(Sequence[list[str]]):
             for start in range(0, len(self.ids), TOKEN_CHUNK):
                 chunk = self.ids[start : start + TOKEN_CHUNK]
                 total += np.bincount(chunk, minlength=len(self.words))
+                self._release(start, start + TOKEN_CHUNK)
             return total
         for _, positions in self.pieces(rows):
             total += np.bincount(self.ids[positions], minlength=len(self.words))

@@ -2,11 +2,14 @@
 
 A tuple of Python strings costs some 50 bytes a text on top of the text, and reading a file into
 one meant holding several whole copies of it at once; this costs the UTF-8 bytes plus 8 bytes a
-text, is filled chunk by chunk as a file is read, and still reads as a sequence of strings.
+text, is filled chunk by chunk as a file is read, and still reads as a sequence of strings. A
+large store lives in a memory-mapped temporary file (`recommender.spill`), and a pass over it
+drops the pages behind it.
 """
 
 from __future__ import annotations
 
+import mmap
 import operator
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -14,15 +17,19 @@ from typing import overload
 
 import numpy as np
 
+from recommender.spill import SpillBuffer, release
+
 # Lone surrogates (JSON's "\ud800") are kept as they came: encoded and decoded as they are.
 _ERRORS = "surrogatepass"
+# A pass over a mapped store drops the pages it has read every this many bytes.
+RELEASE_BYTES = 32 << 20
 
 
 class Texts(Sequence[str]):
     """Read-only texts, decoded on access: `texts[i]` is a str, a slice a tuple of them (as a
     tuple's slice is), and equality with a tuple or another `Texts` compares the texts."""
 
-    def __init__(self, data: bytes | bytearray, offsets: np.ndarray) -> None:
+    def __init__(self, data: bytes | bytearray | mmap.mmap, offsets: np.ndarray) -> None:
         self._data = data  # every text's UTF-8 bytes, one after the other
         self._offsets = offsets  # int64, len(texts) + 1: text i is data[offsets[i]:offsets[i+1]]
         self._offsets.flags.writeable = False
@@ -68,15 +75,26 @@ class Texts(Sequence[str]):
     def encoded(self) -> Iterator[bytes]:
         """Each text's UTF-8 bytes, for readers that need not decode them (the tokeniser)."""
         data, offsets = memoryview(self._data), self._offsets.tolist()
+        read = 0
         for start, end in zip(offsets[:-1], offsets[1:], strict=True):
             yield data[start:end].tobytes()
+            if end - read >= RELEASE_BYTES:
+                release(self._data, read, end)
+                read = end
+        release(self._data, read)
 
     def take(self, rows: np.ndarray) -> Texts:
         """The texts at `rows` (int64 positions), in that order."""
         builder = TextsBuilder()
-        offsets = self._offsets
+        offsets, read = self._offsets, 0
         for row in np.asarray(rows, dtype=np.int64).tolist():
-            builder.append_encoded(self._data[offsets[row] : offsets[row + 1]])
+            start, end = int(offsets[row]), int(offsets[row + 1])
+            builder.append_encoded(self._data[start:end])
+            read += end - start
+            if read >= RELEASE_BYTES:  # rows in any order: drop every page read so far
+                release(self._data)
+                read = 0
+        release(self._data)
         return builder.build()
 
     def character_lengths(self) -> np.ndarray:
@@ -87,6 +105,11 @@ class Texts(Sequence[str]):
     def nbytes(self) -> int:
         """Memory held: the text bytes and the offsets."""
         return int(self._offsets[-1]) + self._offsets.nbytes
+
+    @property
+    def mapped(self) -> bool:
+        """Whether the text bytes are in a memory-mapped file rather than in memory."""
+        return isinstance(self._data, mmap.mmap)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Texts):
@@ -109,7 +132,7 @@ class TextsBuilder:
     by the kernel, not copied), so a file's texts are never held twice while they are read."""
 
     def __init__(self) -> None:
-        self._data = bytearray()
+        self._data = SpillBuffer()
         self._ends = array("q")  # where each text ends: 8 bytes a text
 
     def extend(self, strings: Iterable[str]) -> None:
@@ -117,18 +140,21 @@ class TextsBuilder:
             self.append_encoded(text.encode("utf-8", _ERRORS))
 
     def append_encoded(self, encoded: bytes | bytearray | memoryview) -> None:
-        self._data += encoded
+        self._data.append(encoded)
         self._ends.append(len(self._data))
 
-    def extend_encoded(self, data: bytes | bytearray, offsets: np.ndarray) -> None:
+    def extend_encoded(self, data: bytes | bytearray | mmap.mmap, offsets: np.ndarray) -> None:
         """Texts already encoded as `Texts` holds them."""
-        base = len(self._data)
-        self._data += memoryview(data)[: int(offsets[-1])]
+        base, size = len(self._data), int(offsets[-1])
+        for start in range(0, size, RELEASE_BYTES):
+            end = min(size, start + RELEASE_BYTES)
+            self._data.append(memoryview(data)[start:end])
+            release(data, start, end)
         self._ends.extend((offsets[1:] + base).tolist())
 
     def build(self) -> Texts:
         offsets = np.empty(len(self._ends) + 1, dtype=np.int64)
         offsets[0] = 0
         offsets[1:] = np.frombuffer(self._ends, dtype=np.int64)
-        data, self._data, self._ends = self._data, bytearray(), array("q")
-        return Texts(data, offsets)
+        self._ends = array("q")
+        return Texts(self._data.finish(), offsets)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -66,3 +68,45 @@ def test_tokenising_the_store_gives_the_tokens_of_its_strings(rules: Rules) -> N
     assert from_store.words == from_strings.words
     assert np.array_equal(from_store.ids, from_strings.ids)
     assert np.array_equal(from_store.starts, from_strings.starts)
+
+
+def test_a_large_store_lives_in_a_file_and_reads_as_one_in_memory(monkeypatch) -> None:
+    """Past SPILL_BYTES the texts and the token ids go to a memory-mapped file (made small here):
+    every reading gives what the in-memory store gives, and passes drop the pages they read."""
+    import recommender.spill as spill
+    import recommender.text as text
+
+    strings = [f"Review {i}: {AWKWARD[i % len(AWKWARD)][:500]} it's GREAT!" for i in range(3000)]
+    in_memory = Texts.from_strings(strings)
+    corpus = TokenIds.tokenize(in_memory, DEFAULT_RULES)
+    monkeypatch.setattr(spill, "SPILL_BYTES", 1 << 14)
+    monkeypatch.setattr(spill, "FLUSH_BYTES", 1 << 12)
+    monkeypatch.setattr(text, "TOKEN_CHUNK", 997)
+    mapped = Texts.from_strings(strings)
+    assert mapped.mapped and not in_memory.mapped
+    assert mapped == in_memory and list(mapped) == strings and mapped[1234] == strings[1234]
+    rows = np.random.default_rng(0).permutation(len(strings))
+    assert mapped.take(rows) == in_memory.take(rows)
+    assert Texts.concatenate([mapped, in_memory]) == (*strings, *strings)
+    spilled = TokenIds.tokenize(mapped, DEFAULT_RULES)
+    assert spilled.words == corpus.words
+    assert np.array_equal(spilled.ids, corpus.ids) and not spilled.ids.flags.writeable
+    assert np.array_equal(spilled.starts, corpus.starts)
+    assert np.array_equal(spilled.counts(), corpus.counts())
+    assert np.array_equal(spilled.counts(rows[:700]), corpus.counts(rows[:700]))
+    assert (spilled.document_keys() == corpus.document_keys()).all()
+    counted = zip(corpus.words, corpus.counts().tolist(), strict=True)
+    vocabulary = text.Vocabulary.from_counts(counted, 50)
+    assert np.array_equal(spilled.encode(vocabulary, rows, 30), corpus.encode(vocabulary, rows, 30))
+    assert _resident_kib(spilled.ids) == 0  # the passes above dropped what they read
+
+
+def _resident_kib(ids: np.ndarray) -> int:
+    """Resident KiB of the mapping that holds `ids`, from /proc/self/smaps."""
+    start = ids.__array_interface__["data"][0]
+    lines = iter(Path("/proc/self/smaps").read_text().splitlines())
+    for line in lines:
+        first = line.split()[0]
+        if "-" in first and int(first.split("-")[0], 16) == start:
+            return next(int(r.split()[1]) for r in lines if r.startswith("Rss:"))
+    raise AssertionError("no mapping starts at the ids")
