@@ -302,20 +302,21 @@ def tokenize_utf8(text: bytes, rules: Rules = DEFAULT_RULES) -> list[str]:
 
 
 def _ascii_tokens(
-    text: bytes, mapping: bytes, deleted: bytes, alone: re.Pattern[bytes] | None
+    text: bytes, mapping: bytes, deleted: bytes, alone: tuple[tuple[bytes, bytes], ...]
 ) -> list[str]:
     translated = text.translate(mapping, deleted)
-    if alone is not None:
-        translated = alone.sub(rb" \g<0> ", translated)
+    for mark, spaced in alone:  # twice as fast as one pattern's sub on IMDB's reviews
+        if mark in translated:
+            translated = translated.replace(mark, spaced)
     return translated.decode("ascii").split()
 
 
 @cache
 def _ascii_rules(
     lowercase: bool, characters: bool, marks: bool
-) -> tuple[bytes, bytes, re.Pattern[bytes] | None] | None:
-    """The unicode rules on ASCII text as a bytes table, the bytes to delete and a pattern of
-    the bytes that stand alone (None if none do), read off `character_table` and
+) -> tuple[bytes, bytes, tuple[tuple[bytes, bytes], ...]] | None:
+    """The unicode rules on ASCII text as a bytes table, the bytes to delete and the bytes that
+    stand alone (each with its spaced-out form), read off `character_table` and
     `separated_pattern` (so the same rules; 3 times faster than str.translate, whose deletions
     leave its ASCII fast path); None if they ever map ASCII to more than one byte."""
     table = character_table(lowercase, marks)
@@ -329,10 +330,8 @@ def _ascii_rules(
         else:
             return None
     alone = _separated(characters, marks).findall("".join(map(chr, range(128))))
-    if not alone:
-        return bytes(mapping), bytes(deleted), None
-    pattern = b"[" + b"".join(re.escape(c).encode("ascii") for c in alone) + b"]"
-    return bytes(mapping), bytes(deleted), re.compile(pattern)
+    spaced = tuple((c.encode("ascii"), f" {c} ".encode("ascii")) for c in alone)
+    return bytes(mapping), bytes(deleted), spaced
 
 
 def normalize_word(word: str, rules: Rules = DEFAULT_RULES) -> str | None:
