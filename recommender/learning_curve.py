@@ -153,7 +153,7 @@ def curve_report(
 ) -> dict[str, Any]:
     """report.json's `learning_curve`: the finalists (and the TF-IDF yardstick) on nested
     subsets of the training split, with the sentences that matter."""
-    from recommender.yardsticks import run_yardsticks
+    from recommender.yardsticks import run_yardsticks, subset
 
     classes = sorted(set(labels))
     label_ids = np.array([classes.index(label) for label in labels])
@@ -161,9 +161,9 @@ def curve_report(
     def tfidf_accuracy(train_rows: np.ndarray) -> float:
         rows = np.concatenate([train_rows, splits.validation])  # as the yardstick itself is fitted
         tfidf = run_yardsticks(
-            [texts[i] for i in rows],
+            subset(texts, rows),
             label_ids[rows],
-            [texts[i] for i in splits.test],
+            subset(texts, splits.test),
             label_ids[splits.test],
             len(classes),
             seed=seeds[0],

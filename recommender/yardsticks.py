@@ -23,7 +23,8 @@ from recommender.decide import YardstickVerdict, compare_yardstick
 from recommender.evidence import CandidateEvidence, Cost, SeedRun, macro_f1
 from recommender.linear import c_splits, classifier
 from recommender.prepare import Prepared
-from recommender.text import DEFAULT_RULES, Rules, tokenize
+from recommender.text import DEFAULT_RULES, Rules, TokenIds, tokenize
+from recommender.textstore import Texts
 
 TFIDF = "yardstick:tfidf-logreg"
 MAJORITY = "yardstick:majority"
@@ -67,9 +68,9 @@ def yardsticks_against(
     recommended option (`chosen`) by the decision rule."""
     development = np.concatenate([splits.train, splits.validation])
     results = run_yardsticks(
-        [texts[i] for i in development],
+        subset(texts, development),
         np.concatenate([prepared.y["train"], prepared.y["validation"]]),
-        [texts[i] for i in splits.test],
+        subset(texts, splits.test),
         prepared.y["test"],
         len(prepared.classes),
         seed=seed,
@@ -82,6 +83,11 @@ def yardsticks_against(
         )
         for result in results
     ]
+
+
+def subset(texts: Sequence[str], rows: np.ndarray) -> Sequence[str]:
+    """The texts at `rows`: a store's stay a store (compact, and in a file when large)."""
+    return texts.take(rows) if isinstance(texts, Texts) else [texts[i] for i in rows]
 
 
 def _tfidf_logistic_regression(
@@ -97,13 +103,15 @@ def _tfidf_logistic_regression(
     data by one held-out fifth (`linear.c_splits`: at 225k reviews, five folds made this
     yardstick the slowest stage of a recommendation after the evidence, 1,323 s)."""
     started = time.perf_counter()
-    train_tokens = [tokenize(text, rules) for text in train_texts]  # once, not once per fold and C
+    # tokenised once, not once per fold and C, as ids (4 bytes a token, where lists of strings
+    # took some 60: 3.4 GB at 250k reviews); the vectorizer reads a document's words at a time
+    train_tokens = TokenIds.tokenize(train_texts, rules)
     folds, parts = c_splits(train_labels, seed)
     fold_scores = {c: [] for c in C_GRID}
     for fit_rows, score_rows in parts:
         vectorizer = _vectorizer(num_classes)
-        fit_features = vectorizer.fit_transform([train_tokens[i] for i in fit_rows])
-        score_features = vectorizer.transform([train_tokens[i] for i in score_rows])
+        fit_features = vectorizer.fit_transform(train_tokens[i] for i in fit_rows.tolist())
+        score_features = vectorizer.transform(train_tokens[i] for i in score_rows.tolist())
         for c in C_GRID:
             fitted = classifier(c, num_classes, seed).fit(fit_features, train_labels[fit_rows])
             predicted = fitted.predict(score_features)
@@ -111,11 +119,10 @@ def _tfidf_logistic_regression(
     best_c = max(C_GRID, key=lambda c: (np.mean(fold_scores[c]), -c))
     vectorizer = _vectorizer(num_classes)
     model = classifier(best_c, num_classes, seed).fit(
-        vectorizer.fit_transform(train_tokens), train_labels
+        vectorizer.fit_transform(train_tokens[i] for i in range(len(train_tokens))), train_labels
     )
     seconds = time.perf_counter() - started
-    test_tokens = [tokenize(text, rules) for text in test_texts]
-    predictions = model.predict(vectorizer.transform(test_tokens))
+    predictions = model.predict(vectorizer.transform(tokenize(text, rules) for text in test_texts))
     repeated = [test_texts[i % len(test_texts)] for i in range(1000)]  # exactly 1,000 texts
     timer = time.perf_counter()
     model.predict(vectorizer.transform([tokenize(text, rules) for text in repeated]))
