@@ -428,14 +428,12 @@ class _Counts:
 
     def _matrix(self, rows: np.ndarray) -> sparse.csr_matrix:
         """The documents `rows` x words, counts: only for the probe's sample."""
-        positions = np.concatenate(
-            [np.zeros(0, dtype=np.int64), *(found for _, found in self.corpus.pieces(rows))]
-        )
+        ids = self.corpus.gather(rows)
         lengths = self.lengths[rows]
         matrix = sparse.csr_matrix(
             (
-                np.ones(len(positions), dtype=np.int32),
-                self.corpus.ids[positions],
+                np.ones(len(ids), dtype=np.int32),
+                ids,
                 np.concatenate([[0], np.cumsum(lengths)]),
             ),
             shape=(len(rows), len(self.types)),

@@ -69,8 +69,13 @@ EMOJI_RANGES: tuple[tuple[int, int], ...] = (
     (0x1F000, 0x1F3FA),  # game pieces, pictographs (up to the skin-tone modifiers)
     (0x1F400, 0x1FAFF),  # pictographs, emoticons, transport, supplemental symbols
 )
-# Joiners and variation selectors only glue emoji together: deleted, like a symbol.
+# Joiners and variation selectors only glue emoji together: deleted, like a symbol; but with
+# `--punctuation keep` a variation selector is a token of its own, as the whitespace tokenisers of
+# fastText and TF-IDF keep it: where a data set removed the emoji, the selector left behind is
+# the trace of which kind it was ("❤️" and "☀️" carry one, "😂" does not; on TweetEval's emoji
+# prediction it was worth 9 points of a TF-IDF model's accuracy, docs/benchmarks.md).
 _GLUE = frozenset("\u200d\ufe0e\ufe0f")
+SELECTOR_RANGE = (0xFE0E, 0xFE0F)
 _APOSTROPHES = frozenset("'\u2018\u2019\uff07")  # deleted, inside words or not
 
 
@@ -144,7 +149,7 @@ def _map_character(character: str, lowercase: bool, marks: bool = False) -> str:
     for char in form:
         if char.isspace():
             kept.append(" ")
-        elif char not in _GLUE and (
+        elif (char not in _GLUE or (marks and _in((SELECTOR_RANGE,), ord(char)))) and (
             unicodedata.category(char)[0] not in "PS"
             or _in(EMOJI_RANGES, ord(char))
             or (marks and char not in _APOSTROPHES)
@@ -190,9 +195,10 @@ def _mark_ranges() -> tuple[tuple[int, int], ...]:
 
 def separated_pattern(characters: bool, re2: bool = True, marks: bool = False) -> str:
     """The characters that become tokens of their own: emoji, with `characters` those of the
-    scripts written without spaces, and with `marks` punctuation and symbols."""
+    scripts written without spaces, and with `marks` punctuation, symbols and the variation
+    selectors."""
     ranges = EMOJI_RANGES + (UNSPACED_RANGES if characters else ())
-    return _class(ranges + (_mark_ranges() if marks else ()), re2)
+    return _class(ranges + ((*_mark_ranges(), SELECTOR_RANGE) if marks else ()), re2)
 
 
 @cache
@@ -374,6 +380,8 @@ class _FirstSeen(dict[str, int]):
 # Tokens handled at once by the operations over a whole corpus, so that their temporary arrays
 # (8 bytes a token) stay at some 8 MB however large the corpus.
 TOKEN_CHUNK = 1 << 20
+# Documents read between two drops of a mapped corpus's pages by `TokenIds.gather`.
+GATHER_DOCUMENTS = 64
 
 
 class TokenIds(Sequence[list[str]]):
@@ -441,6 +449,18 @@ class TokenIds(Sequence[list[str]]):
             yield piece, positions
             self._release()  # a piece's tokens lie anywhere: drop all pages read so far
             first = last
+
+    def gather(self, rows: np.ndarray) -> np.ndarray:
+        """The ids of the documents `rows`, one after the other. From mapped ids, a few documents
+        at a time with their pages dropped between: the kernel maps a file's page cache in large
+        blocks, so reading 5,000 documents scattered over 2.5M mapped 2.2 GB, all of it."""
+        parts = [np.zeros(0, dtype=np.int32)]
+        starts = self.starts
+        for first in range(0, len(rows), GATHER_DOCUMENTS):
+            for row in np.asarray(rows[first : first + GATHER_DOCUMENTS]).tolist():
+                parts.append(self.ids[starts[row] : starts[row + 1]].copy())
+            self._release()
+        return np.concatenate(parts)
 
     def _release(self, start: int = 0, end: int | None = None) -> None:
         """Drop the resident pages of tokens `start:end` of mapped ids."""

@@ -214,7 +214,9 @@ def test_raw_strings_give_the_probabilities_of_the_tokeniser_ids(run, frozen_exp
         report = _model_report(folder)
         assert len(words) - 2 == report["exported_vocabulary_size"]
         length = report["sequence_length"]
-        ids = Vocabulary(tuple(words[2:])).encode(tokenize_all(texts), length)
+        rules = Rules(**report["tokenizer"])  # the run's: punctuation kept, by default
+        assert rules.punctuation == "keep"
+        ids = Vocabulary(tuple(words[2:])).encode(tokenize_all(texts, rules), length)
         from_ids = model.layers[-1].predict(ids, verbose=0)
         from_text = np.asarray(model(tf.constant(texts)))
         assert np.abs(from_text - from_ids).max() < 1e-5

@@ -38,6 +38,7 @@ AWKWARD_TEXTS = [
     "nul\x00 end",
     "simplistic , silly and tedious . ",
     "don\x92t \x93quoted\x94 1990\x962000 \x8ei\x9eek \x81 \x85end",  # Windows-1252 as Latin-1
+    "sun \ufe0f \ufe0fx @ ☀\ufe0e❤\ufe0f\u200d🔥",  # selectors left alone, and inside emoji
 ]
 
 
@@ -130,6 +131,16 @@ def test_punctuation_kept_makes_each_mark_a_token_and_deletes_only_apostrophes()
         "!",
     ]
     assert tokenize("Don\x92t \x93so\x94", keep) == tokenize("Don’t “so”", keep)
+
+
+def test_a_variation_selector_left_where_an_emoji_was_removed_is_a_token_when_marks_are_kept():
+    """Data sets that strip emoji (TweetEval's emoji prediction) leave the selector of "❤️"
+    behind, a trace of which emoji it was; the peers' whitespace tokens keep it, so does keep."""
+    text = "Sunday in the sun \ufe0f \ufe0f @ Venice ❤\ufe0f"
+    assert tokenize(text, Rules(punctuation="keep")) == [
+        *("sunday", "in", "the", "sun", "\ufe0f", "\ufe0f", "@", "venice", "❤", "\ufe0f"),
+    ]
+    assert tokenize(text) == ["sunday", "in", "the", "sun", "venice", "❤"]
 
 
 def test_choose_rules_reads_the_script_from_the_data_and_case_from_the_vectors() -> None:

@@ -98,6 +98,7 @@ def test_a_large_store_lives_in_a_file_and_reads_as_one_in_memory(monkeypatch) -
     counted = zip(corpus.words, corpus.counts().tolist(), strict=True)
     vocabulary = text.Vocabulary.from_counts(counted, 50)
     assert np.array_equal(spilled.encode(vocabulary, rows, 30), corpus.encode(vocabulary, rows, 30))
+    assert np.array_equal(spilled.gather(rows[::7]), corpus.gather(rows[::7]))
     assert _resident_kib(spilled.ids) == 0  # the passes above dropped what they read
 
 
@@ -110,3 +111,11 @@ def _resident_kib(ids: np.ndarray) -> int:
         if "-" in first and int(first.split("-")[0], 16) == start:
             return next(int(r.split()[1]) for r in lines if r.startswith("Rss:"))
     raise AssertionError("no mapping starts at the ids")
+
+
+def test_gathered_documents_are_their_ids_in_order() -> None:
+    corpus = TokenIds.tokenize(Texts.from_strings(AWKWARD[:-1] * 30), DEFAULT_RULES)
+    rows = np.array([5, 0, 5, 200, 7], dtype=np.int64)
+    expected = [corpus.ids[corpus.starts[r] : corpus.starts[r + 1]] for r in rows]
+    assert np.array_equal(corpus.gather(rows), np.concatenate(expected))
+    assert corpus.gather(rows[:0]).dtype == np.int32 and len(corpus.gather(rows[:0])) == 0
