@@ -106,7 +106,7 @@ def test_exported_model_takes_raw_strings_in_a_fresh_process(finished_run, tmp_p
         "assert bool(tf.reduce_all(tf.math.is_finite(probabilities))), 'non-finite output'\n"
         "loaded = {m for m in sys.modules if m.startswith('recommender')}\n"
         "assert loaded == {'recommender', 'recommender.keras_text', 'recommender.text',"
-        " 'recommender.textstore', 'recommender.errors'}, loaded\n"
+        " 'recommender.textstore', 'recommender.spill', 'recommender.errors'}, loaded\n"
         "print(json.dumps(probabilities.argmax(axis=1).tolist()))\n"
     )
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
