@@ -364,6 +364,7 @@ def with_pairs(ids: Any, vocabulary_size: int, buckets: int) -> Any:
 
     if not buckets:
         return ids
+    ids = ops.cast(ids, "int32")  # prepared ids may be uint16, whose pair arithmetic overflows
     pairs = bigram_ids(ids, buckets)
     pairs = ops.where(ops.greater(pairs, 0), pairs + (vocabulary_size - 1), pairs)
     return ops.concatenate([ids, pairs], axis=1)

@@ -25,7 +25,7 @@ class Prepared:
     classes: tuple[str, ...]
     vocabulary: Vocabulary
     sequence_length: int
-    x: dict[str, np.ndarray]  # split name -> int32 (docs, sequence_length)
+    x: dict[str, np.ndarray]  # split name -> (docs, sequence_length) uint16, or int32 if wider
     y: dict[str, np.ndarray]  # split name -> int32 class indices
     matrices: dict[str, np.ndarray]  # vectors name -> float32 (len(vocabulary), dim)
     covered: dict[str, np.ndarray]  # vectors name -> bool (len(vocabulary),): the vectors know it

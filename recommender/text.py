@@ -503,11 +503,15 @@ class TokenIds(Sequence[list[str]]):
         return np.concatenate(sums) if sums else np.zeros(0, dtype=np.int64)
 
     def encode(self, vocabulary: Vocabulary, rows: np.ndarray, length: int) -> np.ndarray:
-        """`vocabulary.encode` of the documents `rows`, without making their tokens strings."""
+        """`vocabulary.encode` of the documents `rows`, without making their tokens strings; as
+        uint16 when the vocabulary fits (it is capped at 50,000 by default), which halves the
+        largest arrays a run holds (2.5M reviews x 400 ids: 3.7 GiB as int32). The models take
+        them as they are: a Keras model casts its input to its int32 `Input`."""
+        dtype = np.uint16 if len(vocabulary) <= 1 << 16 else np.int32
         to_vocabulary = np.fromiter(
-            (vocabulary.index(word) for word in self.words), dtype=np.int32, count=len(self.words)
+            (vocabulary.index(word) for word in self.words), dtype=dtype, count=len(self.words)
         )
-        out = np.zeros((len(rows), length), dtype=np.int32)
+        out = np.zeros((len(rows), length), dtype=dtype)
         done = 0
         for piece, positions in self.pieces(rows):
             lengths = self.starts[piece + 1] - self.starts[piece]
