@@ -110,8 +110,7 @@ def profile(
 ) -> DatasetProfile:
     """Size, lengths and vocabulary coverage of a dataset, without training anything; with
     `test`/`validation` files, of DATA and them, split as `recommend` splits them."""
-    rules = {"tokenizer": tokenizer, "lowercase": lowercase, "split": split}
-    rules |= {"punctuation": punctuation}
+    rules = dict(tokenizer=tokenizer, lowercase=lowercase, split=split, punctuation=punctuation)
     if test is None and validation is None:
         inputs = load_inputs(data, text_column, label_column, vectors, **rules)
         return _with_rules(

@@ -24,6 +24,7 @@ from recommender.models import Candidate
 from recommender.prepare import prepare
 from recommender.space import SearchSpace
 from recommender.text import DEFAULT_RULES, Rules
+from recommender.textstore import Texts
 from recommender.vectors import Vectors
 
 FRACTIONS = (0.1, 0.25, 0.5)
@@ -136,7 +137,7 @@ def curve_seconds(evidence: Sequence[CandidateEvidence], seeds: int) -> float:
 def curve_report(
     evidence: Sequence[CandidateEvidence],
     recommended: str,
-    texts: Sequence[str],
+    texts: Texts,
     tokens: Sequence[Sequence[str]],
     labels: Sequence[str],
     splits: Splits,
@@ -153,7 +154,7 @@ def curve_report(
 ) -> dict[str, Any]:
     """report.json's `learning_curve`: the finalists (and the TF-IDF yardstick) on nested
     subsets of the training split, with the sentences that matter."""
-    from recommender.yardsticks import run_yardsticks, subset
+    from recommender.yardsticks import run_yardsticks
 
     classes = sorted(set(labels))
     label_ids = np.array([classes.index(label) for label in labels])
@@ -161,9 +162,9 @@ def curve_report(
     def tfidf_accuracy(train_rows: np.ndarray) -> float:
         rows = np.concatenate([train_rows, splits.validation])  # as the yardstick itself is fitted
         tfidf = run_yardsticks(
-            subset(texts, rows),
+            texts.take(rows),
             label_ids[rows],
-            subset(texts, splits.test),
+            texts.take(splits.test),
             label_ids[splits.test],
             len(classes),
             seed=seeds[0],

@@ -1,6 +1,6 @@
 """Append-only byte stores that move to a memory-mapped temporary file once they are large.
 
-A data set's texts and token ids grow with the corpus (2.5M reviews: 3.1 GiB of text, 2.2 GiB
+A data set's texts and token ids grow with the corpus (2.5M reviews: 3.1 GiB of text, 2.7 GiB
 of ids). Held in memory, they alone made the peak grow with the data. Above `SPILL_BYTES` a
 store is written to an unlinked temporary file (in `TMPDIR`) and read through a read-only memory
 map, and the readers that walk it drop the pages behind them (`release`): the process then holds

@@ -55,7 +55,7 @@ def run_yardsticks(
 
 
 def yardsticks_against(
-    texts: Sequence[str],
+    texts: Texts,
     splits: Splits,
     prepared: Prepared,
     chosen: CandidateEvidence,
@@ -68,9 +68,9 @@ def yardsticks_against(
     recommended option (`chosen`) by the decision rule."""
     development = np.concatenate([splits.train, splits.validation])
     results = run_yardsticks(
-        subset(texts, development),
+        texts.take(development),  # a store stays a store: compact, and in a file when large
         np.concatenate([prepared.y["train"], prepared.y["validation"]]),
-        subset(texts, splits.test),
+        texts.take(splits.test),
         prepared.y["test"],
         len(prepared.classes),
         seed=seed,
@@ -83,11 +83,6 @@ def yardsticks_against(
         )
         for result in results
     ]
-
-
-def subset(texts: Sequence[str], rows: np.ndarray) -> Sequence[str]:
-    """The texts at `rows`: a store's stay a store (compact, and in a file when large)."""
-    return texts.take(rows) if isinstance(texts, Texts) else [texts[i] for i in rows]
 
 
 def _tfidf_logistic_regression(

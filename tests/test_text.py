@@ -168,6 +168,7 @@ def test_texts_of_punctuation_alone_have_no_words_whichever_way_marks_are_treate
     keep = Rules(punctuation="keep")
     assert not has_words(tokenize("... !! :-) «»", keep), keep)
     assert not has_words(tokenize("... !! :-) «»"), DEFAULT_RULES)
+    assert not has_words(tokenize("! \ufe0f ?", keep), keep)  # a lone selector is a mark too
     assert has_words(tokenize("... 😀", keep), keep)  # emoji are kept either way
     assert has_words(tokenize("!! ok", keep), keep)
 
