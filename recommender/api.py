@@ -21,12 +21,13 @@ from recommender.data import Dataset, Splits, load_dataset, load_splits
 from recommender.decide import Recommendation, decide, domain_verdict, explain
 from recommender.errors import ConfigError, DataError, UserError
 from recommender.evidence import (
-    REDRAW_REGIMES,
     CandidateEvidence,
+    Spread,
     gather_until_decided,
     method_words,
     per_class_results,
     redraw,
+    redraws,
 )
 from recommender.export import DEFAULT_EXTENSION
 from recommender.files import write_json, write_text
@@ -198,6 +199,7 @@ def _recommend(
         engine_for,
         search,
     )
+    from recommender.search.queue import job_queue
     from recommender.search.workers import local_workers
     from recommender.space import load_space
     from recommender.yardsticks import yardsticks_against
@@ -237,8 +239,12 @@ def _recommend(
     candidates = candidates_for(space.strategies, tuple(v.name for v in inputs.vectors))
     trials_per_candidate = config.trials or space.trials_per_strategy
     events("search", {"total": trials_per_candidate * len(candidates), "candidates": candidates})
+    engine = engine_for(config.engine, run_dir, config.storage)
+    queue = job_queue(engine)
+    if queue is not None:
+        queue.set_state("pending")  # workers wait for the evidence once the search is over
     outcome = search(
-        engine_for(config.engine, run_dir, config.storage),
+        engine,
         run_dir,
         prepared,
         candidates,
@@ -252,7 +258,13 @@ def _recommend(
         on_trial=lambda record: events("trial", {"record": record}),
         helpers=helpers,
     )
-    if helpers is not None:
+    redrawn = redraws(data_profile.regime, splits)
+    spread = None  # the workers hold the run's own split only: a redrawn one stays here
+    if queue is not None:
+        queue.set_state("over" if redrawn else "open")
+        if not redrawn:
+            spread = Spread(queue, lambda: helpers is None or not helpers.alive(), prepared)
+    if helpers is not None and spread is None:
         helpers.stop()  # they leave as the search ends
     records = list(outcome.records)
     write_json(run_dir / "trials.json", [r.to_dict() for r in records])
@@ -264,7 +276,6 @@ def _recommend(
 
     seeds = [config.seed + offset for offset in range(config.seeds)]
     events("evidence", {"total": len(finalists) * len(seeds)})
-    redrawn = data_profile.regime in REDRAW_REGIMES
     truth = prepared.y["test"]
 
     def prepared_for(repetition: int) -> Prepared:
@@ -295,7 +306,12 @@ def _recommend(
         on_run=lambda key, run: events("seed_run", {"candidate": key, "run": run}),
         on_more=lambda keys, total: events("more_evidence", {"candidates": keys, "total": total}),
         clock=clock,
+        spread=spread,
     )
+    if queue is not None:
+        queue.set_state("over")
+    if helpers is not None and spread is not None:
+        helpers.stop()  # they leave as the evidence ends
     recommendation = decide(evidence, truth, min_effect=config.min_effect, seed=config.seed)
     chosen = next(e for e in evidence if e.candidate == recommendation.recommended)
     yardsticks = []
@@ -357,7 +373,10 @@ def _recommend(
             "learning_curve": curve,
             "explanation": explain(recommendation, data_profile.to_dict()),
             "evidence_method": method_words(
-                max(len(e.runs) for e in evidence), redrawn, "test" in splits.fixed
+                max(len(e.runs) for e in evidence),
+                redrawn,
+                "test" in splits.fixed,
+                spread is not None,
             ),
             "time_budget": clock.summary(),
             "domain_vectors": None

@@ -334,12 +334,14 @@ def worker(
     debug: DebugOption = False,
 ) -> None:
     """Take trials of a running `embrec recommend` search (same study storage), until every
-    strategy has its budget: run it on more cores or machines to search faster."""
+    strategy has its budget, then on large data the evidence's runs: run it on more cores or
+    machines to search faster."""
     _environment()
 
     def action() -> None:
         from rich.console import Console
 
+        from recommender.evidence import work
         from recommender.search.workers import run_worker
 
         _load_keras()
@@ -354,6 +356,8 @@ def worker(
             ),
         )
         console.print(f"The search is over; this worker ran {ran} trial(s).")
+        runs = work(run_dir, storage, parent=parent)
+        console.print(f"The evidence is in; this worker ran {runs} of its runs.")
 
     _run(action, debug)
 

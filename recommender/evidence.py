@@ -16,10 +16,10 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,9 +29,12 @@ from recommender.data import Splits
 from recommender.files import read_json, write_json
 from recommender.models import Candidate, parameter_counts
 from recommender.prepare import Prepared
-from recommender.search.engine import TrialRecord
+from recommender.search.engine import CtrlC, TrialRecord
 from recommender.search.trial import fit_candidate
 from recommender.space import SearchSpace
+
+if TYPE_CHECKING:
+    from recommender.search.queue import JobQueue
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,58 @@ def redraw(splits: Splits, labels: np.ndarray, repetition: int, seed: int) -> Sp
     )
 
 
+@dataclass(frozen=True)
+class Job:
+    """One finalist's training with one repetition's seed; `measure_cost` on its first."""
+
+    candidate: str
+    config: dict[str, Any]
+    repetition: int
+    seed: int  # the run's seed plus the repetition
+    measure_cost: bool
+
+
+@dataclass(frozen=True)
+class Spread:
+    """The evidence's runs as jobs of the run's queue (`search.queue`), taken by the run's
+    process and by `embrec worker` processes alike. Only where every repetition trains on the
+    run's own split (large data), which a worker holds in `prepared.npz`; `take()` says whether
+    this process should train too (no local worker alive)."""
+
+    queue: JobQueue
+    take: Callable[[], bool]
+    prepared: Prepared
+
+
+def run_job(job: Job, prepared: Prepared, space: SearchSpace) -> tuple[SeedRun, Cost | None]:
+    candidate = Candidate.from_key(job.candidate)
+    run, model = seed_run(candidate, job.config, prepared, space, job.seed)
+    return run, _measure_cost(model, prepared, candidate) if job.measure_cost else None
+
+
+def job_executor(prepared: Prepared, space: SearchSpace) -> Callable[[dict], dict]:
+    """What a process runs for a queued job: its description in, its run and cost out (JSON)."""
+
+    def execute(description: dict[str, Any]) -> dict[str, Any]:
+        run, cost = run_job(Job(**description), prepared, space)
+        return {"run": asdict(run), "cost": asdict(cost) if cost else None}
+
+    return execute
+
+
+def work(run_dir: Path, storage: str | None = None, parent: int | None = None) -> int:
+    """`embrec worker` once the search is over: take the evidence's queued runs (large data)
+    until the run says the evidence is in; returns how many this process ran."""
+    from recommender.search.queue import JobQueue
+    from recommender.search.workers import read_plan
+    from recommender.space import space_from_dict
+
+    plan, prepared = read_plan(run_dir)
+    queue = JobQueue(storage or plan.storage)
+    with CtrlC().installed() as ctrl_c:
+        return queue.work(job_executor(prepared, space_from_dict(plan.space)), ctrl_c, parent)
+
+
 def gather_evidence(
     finalists: dict[str, TrialRecord],
     prepared_for: Callable[[int], Prepared],
@@ -200,36 +255,43 @@ def gather_evidence(
     cache_dir: Path,
     earlier: Sequence[CandidateEvidence] = (),
     on_run: Callable[[str, SeedRun], None] | None = None,
+    spread: Spread | None = None,
 ) -> list[CandidateEvidence]:
     """Train each finalist once per repetition (the same repetitions for all, so runs pair up)
-    on `prepared_for(repetition)`; `earlier` evidence is extended, never trained again."""
+    on `prepared_for(repetition)`; `earlier` evidence is extended, never trained again. With
+    `spread`, the runs are queued for whichever process is free; each measures its model's
+    cost (on that process's share of the cores)."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     runs: dict[str, dict[int, SeedRun]] = {k: {} for k in finalists}
     costs: dict[str, Cost | None] = dict.fromkeys(finalists)
     for known in earlier:
         runs[known.candidate] = {run.seed - seed: run for run in known.runs}
         costs[known.candidate] = known.cost
+    jobs: list[Job] = []
     for repetition in repetitions:
-        prepared: Prepared | None = None
         for key, trial in finalists.items():
             if repetition in runs[key]:
                 continue
-            cache = cache_dir / f"{key.replace(':', '__')}-seed{seed + repetition}.json"
-            cached = _cached_run(cache, trial.config)
+            cached = _cached_run(_cache_file(cache_dir, key, seed + repetition), trial.config)
             if cached is not None and (cached[1] or costs[key]):
-                run, saved_cost = cached
+                runs[key][repetition], saved_cost = cached
                 costs[key] = costs[key] or saved_cost
-            else:
-                prepared = prepared or prepared_for(repetition)
-                candidate = Candidate.from_key(key)
-                run, model = seed_run(candidate, trial.config, prepared, space, seed + repetition)
-                costs[key] = costs[key] or _measure_cost(model, prepared, candidate)
-                write_json(
-                    cache, {"config": trial.config, "run": asdict(run), "cost": asdict(costs[key])}
-                )
-            runs[key][repetition] = run
-            if on_run is not None:
-                on_run(key, run)
+                if on_run is not None:
+                    on_run(key, runs[key][repetition])
+                continue
+            first = costs[key] is None and all(job.candidate != key for job in jobs)
+            measure = spread is not None or first
+            jobs.append(Job(key, trial.config, repetition, seed + repetition, measure))
+    done = _run_queued(jobs, spread, space) if spread else _run_here(jobs, prepared_for, space)
+    for job, run, cost in done:
+        costs[job.candidate] = costs[job.candidate] or cost
+        write_json(
+            _cache_file(cache_dir, job.candidate, job.seed),
+            {"config": job.config, "run": asdict(run), "cost": asdict(costs[job.candidate])},
+        )
+        runs[job.candidate][job.repetition] = run
+        if on_run is not None:
+            on_run(job.candidate, run)
     return [
         CandidateEvidence(
             key, trial.config, tuple(runs[key][r] for r in sorted(runs[key])), costs[key]
@@ -238,13 +300,49 @@ def gather_evidence(
     ]
 
 
-def method_words(repetitions: int, redrawn: bool, fixed_test: bool) -> str:
-    """How the evidence was gathered, for the report: what varies between repetitions, and
-    what the search has seen."""
+def _cache_file(cache_dir: Path, key: str, seed: int) -> Path:
+    return cache_dir / f"{key.replace(':', '__')}-seed{seed}.json"
+
+
+def _run_here(
+    jobs: Sequence[Job], prepared_for: Callable[[int], Prepared], space: SearchSpace
+) -> Iterator[tuple[Job, SeedRun, Cost | None]]:
+    """The jobs in this process, in order, each repetition's data prepared once."""
+    prepared: dict[int, Prepared] = {}
+    for job in jobs:
+        if job.repetition not in prepared:
+            prepared = {job.repetition: prepared_for(job.repetition)}
+        yield job, *run_job(job, prepared[job.repetition], space)
+
+
+def _run_queued(
+    jobs: Sequence[Job], spread: Spread, space: SearchSpace
+) -> Iterator[tuple[Job, SeedRun, Cost | None]]:
+    """The jobs through the run's queue, as they finish (in any process)."""
+    from recommender.search.queue import JobFailed
+
+    execute = job_executor(spread.prepared, space)
+    with CtrlC().installed() as ctrl_c:
+        try:
+            for description, result in spread.queue.run(
+                [asdict(job) for job in jobs], execute, take=spread.take, ctrl_c=ctrl_c
+            ):
+                run = SeedRun(
+                    **{**result["run"], "predictions": tuple(result["run"]["predictions"])}
+                )
+                cost = Cost(**result["cost"]) if result["cost"] else None
+                yield Job(**description), run, cost
+        except JobFailed as error:
+            raise RuntimeError(f"an evidence run failed: {error}") from None
+
+
+def method_words(repetitions: int, redrawn: bool, fixed_test: bool, spread: bool = False) -> str:
+    """How the evidence was gathered, for the report: what varies between repetitions, what
+    the search has seen, and where the runs' seconds were measured."""
     varied = (
         "a seed and a fresh draw of the training and validation documents"
         if redrawn
-        else "a seed (large data: one split)"
+        else "a seed (one split: the data is large, or its validation file was given)"
     )
     text = (
         f"Each option's best configuration was retrained up to {repetitions} times, each "
@@ -257,6 +355,12 @@ def method_words(repetitions: int, redrawn: bool, fixed_test: bool) -> str:
             " The configurations were chosen on the first draw's validation split, so a later "
             "draw may train on documents the search validated on (never on test documents)."
         )
+    if spread:
+        text += (
+            " The runs were queued for every process of the run (`--jobs`, `embrec worker`): a "
+            "run's seconds and cost were measured on the share of the cores of the process that "
+            "ran it."
+        )
     return text
 
 
@@ -264,6 +368,11 @@ def method_words(repetitions: int, redrawn: bool, fixed_test: bool) -> str:
 # medium regimes) redraws its training split per repetition: that is where the training sample
 # moves the scores. Large data keeps one split, as its test split is big enough.
 REDRAW_REGIMES = ("small", "medium")
+
+
+def redraws(regime: str, splits: Splits) -> bool:
+    """Whether the repetitions train on draws of their own (`redraw`), not the run's split."""
+    return regime in REDRAW_REGIMES and "validation" not in splits.fixed
 
 
 def gather_until_decided(
@@ -279,6 +388,7 @@ def gather_until_decided(
     on_run: Callable[[str, SeedRun], None] | None = None,
     on_more: Callable[[Sequence[str], int], None] | None = None,
     clock: RunClock | None = None,
+    spread: Spread | None = None,
 ) -> list[CandidateEvidence]:
     """`repetitions` runs of every finalist; then, while `undecided(evidence)` names options
     the evidence cannot yet tell apart, up to `more` further repetitions of those, in batches of
@@ -293,6 +403,7 @@ def gather_until_decided(
         seed=seed,
         cache_dir=cache_dir,
         on_run=on_run,
+        spread=spread,
     )
     done = repetitions
     while done < repetitions + more and (keys := list(undecided(evidence))):
@@ -312,6 +423,7 @@ def gather_until_decided(
             cache_dir=cache_dir,
             earlier=[e for e in evidence if e.candidate in keys],
             on_run=on_run,
+            spread=spread,
         )
         by_key = {e.candidate: e for e in extended}
         evidence = [by_key.get(e.candidate, e) for e in evidence]

@@ -1,6 +1,7 @@
 """Several processes on one search. Through a real PostgreSQL server on 127.0.0.1: the run's
 `recommend` process and two `embrec worker` processes share the studies; every trial slot runs
-exactly once, none is lost, and the run then finishes with its evidence as usual. Through the run
+exactly once, none is lost, and the evidence's runs (one split: a validation file) are shared
+the same way. Through the run
 directory's SQLite file: a time budget ends a search shared with a worker at a round boundary,
 with equal trials per candidate, and the worker leaves by itself."""
 
@@ -25,12 +26,14 @@ from recommender.files import read_json
 from recommender.models import candidates_for
 from recommender.search.engine import OUTCOME_FILE, Budget, TrialRecord, default_storage, search
 from recommender.search.optuna_engine import CONTROL_STUDY, OptunaEngine
+from recommender.search.queue import QUEUE_STUDY
 from recommender.search.workers import local_workers, plan_for, read_plan, write_plan
 from recommender.space import load_space
 from tests.conftest import EXAMPLES
 from tests.helpers import tiny_prepared, write_reviews_sample, write_tiny_space
 
 TRIALS = 4
+SEEDS = 2
 CANDIDATES = ("learned", "frozen:glove-6b-50d", "fine-tuned:glove-6b-50d")
 
 
@@ -101,11 +104,19 @@ def test_two_workers_and_the_run_share_one_study_and_run_every_slot_once(
 
     started = time.monotonic()
     data = write_reviews_sample(EXAMPLES / "customer_reviews.txt", tmp_path / "reviews.txt")
+    # a validation file of its own: every repetition of the evidence trains on the run's split,
+    # so the workers take the evidence's runs too
+    validation = tmp_path / "validation.txt"
+    validation.write_text(
+        "\n".join((EXAMPLES / "customer_reviews.txt").read_text().split("\n")[4::9]) + "\n"
+    )
     space, out = write_tiny_space(tmp_path), tmp_path / "run"
     run = embrec(
         tmp_path,
         "recommend",
         str(data),
+        "--validation",
+        str(validation),
         "--space",
         str(space),
         "--trials",
@@ -113,7 +124,7 @@ def test_two_workers_and_the_run_share_one_study_and_run_every_slot_once(
         "--more-seeds",
         "0",
         "--seeds",
-        "1",
+        str(SEEDS),
         "--no-yardsticks",
         "--no-learning-curve",
         "--storage",
@@ -141,6 +152,13 @@ def test_two_workers_and_the_run_share_one_study_and_run_every_slot_once(
         assert sorted(t.user_attrs["slot"] for t in ran) == list(range(TRIALS)), key
         owners |= {t.user_attrs["owner"] for t in ran}
     assert len(owners) >= 2, f"only {owners} ran trials: the workers never joined"
+    queue = optuna.load_study(study_name=QUEUE_STUDY, storage=storage)
+    assert queue.user_attrs["state"] == "over"  # the workers were told to leave
+    jobs = [json.loads(t.user_attrs["job"]) for t in queue.get_trials()]
+    assert all(t.state.name == "COMPLETE" for t in queue.get_trials())
+    assert sorted((j["candidate"], j["repetition"]) for j in jobs) == sorted(
+        (key, repetition) for key in CANDIDATES for repetition in range(SEEDS)
+    )  # each finalist's runs, each once
 
     report = json.loads((out / "report.json").read_text())
     assert report["search"]["trials_per_candidate"] == TRIALS
@@ -151,6 +169,9 @@ def test_two_workers_and_the_run_share_one_study_and_run_every_slot_once(
     assert "--storage" in report["command"] and (out / "model" / "model.keras").is_file()
     logs = [(tmp_path / f"worker-{n}.log").read_text() for n in (1, 2)]
     assert all("The search is over" in log for log in logs), logs
+    assert all("The evidence is in" in log for log in logs), logs
+    assert [len(e["runs"]) for e in report["evidence"]] == [SEEDS] * len(CANDIDATES)
+    assert "queued for every process" in report["evidence_method"]
 
 
 # Far more rounds than the budget can hold: only the time can end this search. How many rounds
