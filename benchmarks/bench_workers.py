@@ -34,10 +34,10 @@ AFTER_EVIDENCE = ("yardsticks", "learning_curve", "export")
 
 def split_off_validation(data: Path, workdir: Path) -> tuple[Path, Path]:
     """Every fifth line of a line-per-document file as the validation file, the rest as data."""
-    lines = [line for line in data.read_text(encoding="utf-8").split("\n") if line.strip()]
+    lines = [line for line in data.read_bytes().split(b"\n") if line.strip()]  # any encoding
     train, validation = workdir / f"train{data.suffix}", workdir / f"validation{data.suffix}"
-    train.write_text("\n".join(x for i, x in enumerate(lines) if i % 5) + "\n", encoding="utf-8")
-    validation.write_text("\n".join(lines[::5]) + "\n", encoding="utf-8")
+    train.write_bytes(b"\n".join(x for i, x in enumerate(lines) if i % 5) + b"\n")
+    validation.write_bytes(b"\n".join(lines[::5]) + b"\n")
     return train, validation
 
 
