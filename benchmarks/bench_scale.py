@@ -28,7 +28,7 @@ that at 250k. A stage that fails (out of memory: killed by signal 9) is a "faile
 the reason and its log listed under the tables.
 
     python benchmarks/bench_scale.py [--sizes 25000 250000] [--stages profile prepare epoch]
-        [--workdir DIR] [--recommend] [--recommend-sizes 25000] [--time-budget 10m]
+        [--workdir DIR] [--recommend] [--recommend-sizes 25000] [--time-budget 10m] [--jobs N]
         [--baseline GIT_REF] [--json FILE]
 
 "current" is the code the venv runs. `--baseline REF` also runs every stage with the code of REF
@@ -236,7 +236,13 @@ def last_json(text: str) -> dict[str, Any]:
 
 
 def run_stage(
-    stage: str, size: int, data: Path, code: dict[str, Any], workdir: Path, budget: str
+    stage: str,
+    size: int,
+    data: Path,
+    code: dict[str, Any],
+    workdir: Path,
+    budget: str,
+    jobs: int = 1,
 ) -> dict[str, Any]:
     """One stage at one size with one version of the code, in its own process; the measures
     that go into the table."""
@@ -251,7 +257,7 @@ def run_stage(
     elif stage == "recommend":
         shutil.rmtree(run, ignore_errors=True)  # a fresh run, never a resumed one
         command = [*code["command"], "recommend", str(data), "--out", str(run)]
-        command += ["--time-budget", budget]
+        command += ["--time-budget", budget, "--jobs", str(jobs)]
     else:
         if stage == "prepare":
             npz.unlink(missing_ok=True)
@@ -412,6 +418,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--recommend", action="store_true", help="also time embrec recommend")
     parser.add_argument("--recommend-sizes", nargs="+", type=int, default=[25_000])
     parser.add_argument("--time-budget", default="10m", help="recommend's --time-budget")
+    parser.add_argument("--jobs", type=int, default=1, help="recommend's --jobs")
     parser.add_argument("--baseline", default=None, help="also run the code of this git ref")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args(argv)
@@ -436,7 +443,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                 todo.append("recommend")
             for stage in todo:
                 for code, row in zip(codes, mine, strict=True):
-                    result = run_stage(stage, size, data, code, workdir, args.time_budget)
+                    result = run_stage(
+                        stage, size, data, code, workdir, args.time_budget, args.jobs
+                    )
                     row["stages"][stage] = result
                     said = result.get("error") or ", ".join(
                         f"{what} {result[key]:.1f} s"
