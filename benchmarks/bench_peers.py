@@ -2,8 +2,9 @@
 
 The fixed splits of ../shared/ANCHORS.md (written by `../shared/data/given_splits.py` into
 WORKDIR/splits): TREC's official train and test files; MR, CR and SMS stratified 80/20 with
-seed 0. Every tool trains on train.csv only and is scored once on test.csv, so its figures sit
-beside the measured ground truth there:
+seed 0; and with `--datasets tweets`, TweetEval emoji's official train and test splits (45,000
+and 50,000 tweets, 20 classes; no ground truth in ANCHORS.md). Every tool trains on train.csv
+only and is scored once on test.csv, so its figures sit beside the measured ground truth there:
 
     embrec SPACE      the default command as a user runs it (`embrec recommend train.csv`, plus
                       `--space SPACE` for another space than quick), then `embrec predict` of the
@@ -25,6 +26,7 @@ beside the measured ground truth there:
 
     python benchmarks/bench_peers.py [--datasets mr trec cr sms] [--spaces quick]
         [--tools embrec tfidf fasttext autokeras] [--workdir DIR] [--json FILE]
+        (--datasets also takes tweets)
 
 fastText and AutoKeras come from the `bench` extra (`pip install -e ".[bench]"`); a tool that
 is not installed is reported as such and skipped.
@@ -52,7 +54,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED = Path(os.environ.get("EMBREC_SHARED_DATA", ROOT.parent / "shared" / "data"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_verdicts import SETS, recommended, run_set  # noqa: E402  (beside this file)
+from bench_verdicts import (  # noqa: E402  (beside this file)
+    FURTHER,
+    SETS,
+    recommended,
+    run_set,
+    write_further_splits,
+)
 
 SEEDS = (0, 1, 2)
 # fastText's tutorial preprocessing: lowercase, punctuation split off as its own tokens
@@ -314,7 +322,7 @@ def print_table(scores: Sequence[Score], datasets: Sequence[str]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--datasets", nargs="+", choices=SETS, default=list(SETS))
+    parser.add_argument("--datasets", nargs="+", choices=SETS + FURTHER, default=list(SETS))
     parser.add_argument("--spaces", nargs="+", default=["quick"])
     parser.add_argument(
         "--tools",
@@ -330,6 +338,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     splits = workdir / "splits"
     subprocess.run([sys.executable, str(SHARED / "given_splits.py"), str(splits)], check=True)
+    write_further_splits(splits)
     print(f"work directory: {workdir}; cpus: {os.cpu_count()}")
     scores: list[Score] = []
 

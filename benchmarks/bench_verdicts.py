@@ -12,8 +12,11 @@ the regret (best ground-truth CNN strategy minus the exported model, in points, 
 defines it), the gap to the best peer and the run's seconds to recommendation (report.json's
 `seconds`).
 
-    python benchmarks/bench_verdicts.py [--sets mr trec cr sms] [--runs DIR] [--fresh]
+    python benchmarks/bench_verdicts.py [--sets mr trec cr sms tweets] [--runs DIR] [--fresh]
         [--args "EXTRA EMBREC ARGS"] [--baseline GIT_REF] [--json FILE]
+
+`tweets` (TweetEval emoji, its official splits; not run unless named) has no ground truth in
+ANCHORS.md: its row has the exported model's accuracy only (`bench_peers.py` gives its peers).
 
 (One extra flag alone must be attached, `--args=--no-yardsticks`, or argparse takes it for one
 of its own.)
@@ -51,6 +54,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("EMBREC_SHARED_DATA", ROOT.parent / "shared" / "data"))
 SETS = ("mr", "trec", "cr", "sms")
+# A set from further afield, without ground truth in ANCHORS.md: TweetEval emoji (45,000 tweets,
+# 20 classes; its official train and test splits), written beside the given splits by
+# `write_further_splits`. Not run unless named.
+FURTHER = ("tweets",)
 
 # Ground truth, copied from ../shared/ANCHORS.md, "Measured here: what a fixed model and the
 # simple peers score on the given sets": test accuracy % on these very splits of a fixed
@@ -75,6 +82,21 @@ PEERS = {
     "cr": dict(zip(PEER_NAMES, (78.5, 81.2, 80.3, 82.4, 82.3), strict=True)),
     "sms": dict(zip(PEER_NAMES, (98.0, 98.5, 98.3, 98.7, 98.4), strict=True)),
 }
+
+
+def write_further_splits(splits: Path) -> None:
+    """SPLITS/tweets/train.csv and test.csv (text,label) from TweetEval emoji's files: one tweet
+    a line (split on \\n only: some tweets hold other breaks); labels are its class numbers."""
+    folder = SHARED / "datasets" / "tweeteval_emoji"
+    target = splits / "tweets"
+    target.mkdir(parents=True, exist_ok=True)
+    for part in ("train", "test"):
+        texts = (folder / f"{part}_text.txt").read_text(encoding="utf-8").split("\n")
+        labels = (folder / f"{part}_labels.txt").read_text(encoding="utf-8").split()
+        with open(target / f"{part}.csv", "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["text", "label"])
+            writer.writerows(zip(texts[: len(labels)], labels, strict=True))
 
 
 def best(scores: dict[str, float]) -> tuple[str, float]:
@@ -180,8 +202,8 @@ def run_set(
     decision = report["recommendation"]
     key = decision["recommended"]
     chosen = next((e for e in report["evidence"] if e["candidate"] == key), {})
-    best_strategy, best_score = best(CNN[name])
-    best_peer, peer_score = best(PEERS[name])
+    best_strategy, best_score = best(CNN[name]) if name in CNN else (None, None)
+    best_peer, peer_score = best(PEERS[name]) if name in PEERS else (None, None)
     return {
         "set": name,
         "code": code["label"],
@@ -192,13 +214,17 @@ def run_set(
         "exported": round(exported, 2),
         "best_strategy": best_strategy,
         "best_strategy_score": best_score,
-        "recommended_strategy_score": CNN[name].get(key.partition(":")[0]),
-        "regret": round(best_score - exported, 2),
+        "recommended_strategy_score": CNN.get(name, {}).get(key.partition(":")[0]),
+        "regret": None if best_score is None else round(best_score - exported, 2),
         "best_peer": best_peer,
         "best_peer_score": peer_score,
-        "minus_best_peer": round(exported - peer_score, 2),
+        "minus_best_peer": None if peer_score is None else round(exported - peer_score, 2),
         "seconds": report["seconds"],
     }
+
+
+def points(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
 
 
 def recommended(row: dict[str, Any]) -> str:
@@ -221,12 +247,18 @@ def print_tables(rows: Sequence[dict[str, Any]], baseline: bool) -> None:
             print(f"| {row['set'].upper()} | failed: {row['error']} |" + " - |" * 7)
             continue
         score = row["recommended_strategy_score"]
+        truth = row["best_strategy"] is not None
         print(
             f"| {row['set'].upper()} | {recommended(row)} | {row['exported']:.1f} | "
-            f"{row['best_strategy']} ({row['best_strategy_score']:.1f}) | "
-            f"{'-' if score is None else f'{score:.1f}'} | {row['regret']:.1f} | "
-            f"{row['best_peer']} ({row['best_peer_score']:.1f}) | "
-            f"{row['minus_best_peer']:+.1f} | {row['seconds']:.0f} |"
+            + (
+                f"{row['best_strategy']} ({row['best_strategy_score']:.1f}) | "
+                f"{'-' if score is None else f'{score:.1f}'} | {row['regret']:.1f} | "
+                f"{row['best_peer']} ({row['best_peer_score']:.1f}) | "
+                f"{row['minus_best_peer']:+.1f} | "
+                if truth
+                else "- | - | - | - | - | "
+            )
+            + f"{row['seconds']:.0f} |"
         )
     if baseline:
         print()
@@ -241,14 +273,14 @@ def print_tables(rows: Sequence[dict[str, Any]], baseline: bool) -> None:
                 continue
             print(
                 f"| {row['set'].upper()} | {row['code']} | {recommended(row)} | "
-                f"{row['exported']:.1f} | {row['regret']:.1f} | {row['seconds']:.0f} |"
+                f"{row['exported']:.1f} | {points(row['regret'])} | {row['seconds']:.0f} |"
             )
     print()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS))
+    parser.add_argument("--sets", nargs="+", choices=SETS + FURTHER, default=list(SETS))
     parser.add_argument("--runs", type=Path, default=None, help="run folders (default: a temp)")
     parser.add_argument("--fresh", action="store_true", help="rerun finished runs in --runs")
     parser.add_argument(
@@ -264,6 +296,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     suffix = f"-{hashlib.sha1(args.args.encode()).hexdigest()[:8]}" if extra else ""
     splits = runs / "splits"
     subprocess.run([sys.executable, str(SHARED / "given_splits.py"), str(splits)], check=True)
+    write_further_splits(splits)
     print(f"runs: {runs}; cpus: {os.cpu_count()}; embrec args: {extra or 'none'}")
     rows: list[dict[str, Any]] = []
     with code_versions(args.baseline, "bench-verdicts-tree-", suffix) as codes:
@@ -273,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     row = run_set(name, code, splits, runs, extra, args.fresh)
                     print(
                         f"  {name} [{code['label']}]: {recommended(row)}, exported "
-                        f"{row['exported']:.1f}%, regret {row['regret']:.1f}, "
+                        f"{row['exported']:.1f}%, regret {points(row['regret'])}, "
                         f"{row['seconds']:.0f} s"
                     )
                 except (subprocess.CalledProcessError, RuntimeError, OSError, KeyError) as error:
