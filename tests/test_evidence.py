@@ -9,7 +9,7 @@ import pytest
 from recommender import evidence as evidence_module
 from recommender.budget import RunClock
 from recommender.data import Splits, split
-from recommender.evidence import Cost, SeedRun, gather_until_decided, redraw
+from recommender.evidence import Cost, SeedRun, gather_until_decided, redraw, redraws
 from recommender.models import Candidate
 from recommender.search.engine import TrialRecord
 from recommender.search.trial import fit_candidate
@@ -38,6 +38,16 @@ def test_a_validation_split_the_user_gave_is_never_redrawn() -> None:
     splits = split(LABELS.tolist(), seed=0)
     given = Splits(splits.train, splits.validation, splits.test, fixed=("validation", "test"))
     assert redraw(given, LABELS, 3, seed=0) is given
+
+
+def test_only_small_and_medium_data_without_a_validation_file_draw_each_repetition() -> None:
+    """Where the repetitions share the run's split, the workers (which hold only that split)
+    may take the evidence's runs."""
+    splits = split(LABELS.tolist(), seed=0)
+    given = Splits(splits.train, splits.validation, splits.test, fixed=("validation",))
+    assert redraws("small", splits) and redraws("medium", splits)
+    assert not redraws("large", splits)
+    assert not redraws("small", given)
 
 
 def test_more_repetitions_only_while_the_evidence_cannot_decide(monkeypatch, tmp_path) -> None:
