@@ -256,11 +256,13 @@ def gather_evidence(
     earlier: Sequence[CandidateEvidence] = (),
     on_run: Callable[[str, SeedRun], None] | None = None,
     spread: Spread | None = None,
+    trained: list[SeedRun] | None = None,
 ) -> list[CandidateEvidence]:
     """Train each finalist once per repetition (the same repetitions for all, so runs pair up)
     on `prepared_for(repetition)`; `earlier` evidence is extended, never trained again. With
     `spread`, the runs are queued for whichever process is free; each measures its model's
-    cost (on that process's share of the cores)."""
+    cost (on that process's share of the cores). The runs trained now (not read from the
+    cache) are appended to `trained`."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     runs: dict[str, dict[int, SeedRun]] = {k: {} for k in finalists}
     costs: dict[str, Cost | None] = dict.fromkeys(finalists)
@@ -290,6 +292,8 @@ def gather_evidence(
             {"config": job.config, "run": asdict(run), "cost": asdict(costs[job.candidate])},
         )
         runs[job.candidate][job.repetition] = run
+        if trained is not None:
+            trained.append(run)
         if on_run is not None:
             on_run(job.candidate, run)
     return [
@@ -394,7 +398,10 @@ def gather_until_decided(
     the evidence cannot yet tell apart, up to `more` further repetitions of those, in batches of
     `repetitions` (`on_more(keys, total)` hears of each batch). Under a time budget (`clock`) a
     batch starts only when the time left covers it and one more training (the final model's),
-    at the durations measured so far."""
+    at the durations measured so far; with the runs `spread` over several processes, at the
+    pace measured in this run (wall seconds per second of training, at most 1)."""
+    trained: list[SeedRun] = []
+    started = time.monotonic()
     evidence = gather_evidence(
         finalists,
         prepared_for,
@@ -404,16 +411,20 @@ def gather_until_decided(
         cache_dir=cache_dir,
         on_run=on_run,
         spread=spread,
+        trained=trained,
     )
+    pace = _pace(time.monotonic() - started, trained) if spread else 1.0
     done = repetitions
     while done < repetitions + more and (keys := list(undecided(evidence))):
         batch = min(done + repetitions, repetitions + more) - done
-        if clock is not None and not clock.covers(needed := _batch_seconds(evidence, keys, batch)):
+        needed = _batch_seconds(evidence, keys, batch, pace)
+        if clock is not None and not clock.covers(needed):
             clock.skip(f"{batch} more evidence repetitions of {', '.join(keys)}", needed)
             break
         done += batch
         if on_more is not None:
             on_more(keys, done)
+        trained, started = [], time.monotonic()
         extended = gather_evidence(
             {key: finalists[key] for key in keys},
             prepared_for,
@@ -424,17 +435,31 @@ def gather_until_decided(
             earlier=[e for e in evidence if e.candidate in keys],
             on_run=on_run,
             spread=spread,
+            trained=trained,
         )
+        if spread:
+            pace = _pace(time.monotonic() - started, trained, pace)
         by_key = {e.candidate: e for e in extended}
         evidence = [by_key.get(e.candidate, e) for e in evidence]
     return evidence
 
 
-def _batch_seconds(evidence: list[CandidateEvidence], keys: Sequence[str], batch: int) -> float:
-    """`batch` more repetitions of `keys`, then one training as long as the longest so far."""
+def _pace(wall: float, trained: Sequence[SeedRun], otherwise: float = 1.0) -> float:
+    """Wall seconds per second of training of the runs just trained: about 1 / the processes
+    that shared them (never above 1, so the estimate is never longer than one process's);
+    `otherwise` when none was trained (all read from the cache)."""
+    training = sum(run.train_seconds for run in trained)
+    return min(1.0, wall / training) if training > 0 else otherwise
+
+
+def _batch_seconds(
+    evidence: list[CandidateEvidence], keys: Sequence[str], batch: int, pace: float = 1.0
+) -> float:
+    """`batch` more repetitions of `keys` at `pace`, then one training as long as the longest
+    so far (the final model's, in this process)."""
     runs = {e.candidate: e for e in evidence}
     longest = max(run.train_seconds for e in evidence for run in e.runs)
-    return batch * sum(runs[key].train_seconds_mean for key in keys) + longest
+    return pace * batch * sum(runs[key].train_seconds_mean for key in keys) + longest
 
 
 def _cached_run(path: Path, config: dict[str, Any]) -> tuple[SeedRun, Cost | None] | None:

@@ -148,6 +148,19 @@ def test_more_repetitions_only_when_the_time_budget_covers_them(monkeypatch, tmp
     assert gather(RunClock(None), "none") == [9, 9]
 
 
+def test_runs_shared_by_processes_are_estimated_at_the_pace_measured() -> None:
+    """Two processes trained 4 runs of 10 s in 22 s: a further batch takes about half its
+    training time (the final model, in one process, does not); one process is never faster
+    than its training, and a batch read from the cache says nothing of the pace."""
+    runs = [SeedRun(seed, 0.5, 0.5, 1, 10.0, (0, 1)) for seed in range(4)]
+    assert evidence_module._pace(22.0, runs) == pytest.approx(0.55)
+    assert evidence_module._pace(48.0, runs) == 1.0
+    assert evidence_module._pace(0.1, [], otherwise=0.55) == 0.55
+    cost = Cost(1, 0, 1, 1.0, False)
+    done = [evidence_module.CandidateEvidence(k, {}, tuple(runs), cost) for k in ("a", "b")]
+    assert evidence_module._batch_seconds(done, ["a", "b"], 3, 0.55) == pytest.approx(43.0)
+
+
 @pytest.mark.slow
 def test_a_learned_layer_on_small_data_needs_more_steps_than_eight_epochs_give() -> None:
     """About 330 training documents are 6 steps an epoch: the quick space's 8 epochs leave a
