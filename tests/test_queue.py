@@ -47,7 +47,7 @@ def test_each_job_runs_once_and_one_whose_process_died_runs_again(tmp_path: Path
     assert len(again) == 3 and len(ran) == 3
 
 
-def test_a_job_that_fails_stops_the_run_with_its_error(tmp_path: Path) -> None:
+def test_a_job_that_fails_stops_the_run_and_runs_again_when_it_resumes(tmp_path: Path) -> None:
     queue = JobQueue(default_storage(tmp_path))
 
     def broken(job: dict) -> dict:
@@ -55,6 +55,9 @@ def test_a_job_that_fails_stops_the_run_with_its_error(tmp_path: Path) -> None:
 
     with pytest.raises(JobFailed, match="no memory left for repetition 0"):
         list(queue.run(JOBS[:1], broken, take=lambda: True, ctrl_c=CtrlC()))
+    # the run resumed (say with more memory): the job is tried again
+    [(job, result)] = queue.run(JOBS[:1], doubled, take=lambda: True, ctrl_c=CtrlC())
+    assert result == {"twice": 0}
 
 
 def test_a_worker_takes_the_waiting_jobs_and_leaves_when_the_queue_is_over(

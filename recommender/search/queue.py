@@ -72,7 +72,7 @@ class JobQueue:
         is alive). A job that failed with an error raises `JobFailed`."""
         wanted = [json.dumps(job, sort_keys=True) for job in jobs]
         reported: set[str] = set()
-        self._enqueue_missing(wanted)
+        self._enqueue_missing(wanted, errors_too=True)  # a resumed run tries a failed job again
         while True:
             for key, trial in self._latest(wanted).items():
                 if key in reported or not trial.state.is_finished():
@@ -150,14 +150,15 @@ class JobQueue:
                 latest[key] = trial
         return latest
 
-    def _enqueue_missing(self, wanted: Sequence[str]) -> None:
-        """Enqueue each wanted job with no trial that is waiting, running or done."""
+    def _enqueue_missing(self, wanted: Sequence[str], errors_too: bool = False) -> None:
+        """Enqueue each wanted job with no trial that is waiting, running or done: one whose
+        process died, and with `errors_too` one that failed with an error."""
         latest = self._latest(wanted)
         states = self.optuna.trial.TrialState
         for key in wanted:
             trial = latest.get(key)
-            failed_quietly = trial is not None and trial.state == states.FAIL
-            if trial is None or (failed_quietly and "error" not in trial.user_attrs):
+            failed = trial is not None and trial.state == states.FAIL
+            if trial is None or (failed and (errors_too or "error" not in trial.user_attrs)):
                 self.study.enqueue_trial({}, user_attrs={"job": key, "slot": 0})
 
     def _recover(self, wanted: Sequence[str]) -> None:
