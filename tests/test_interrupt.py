@@ -390,3 +390,40 @@ def test_jobs_workers_stop_with_their_run_and_the_resumed_run_ends_as_one_proces
     assert [t[:2] + t[3:] for t in ours["trials"]] == [t[:2] + t[3:] for t in theirs["trials"]]
     for mine, its in zip(ours["trials"], theirs["trials"], strict=True):
         assert mine[2] == pytest.approx(its[2], abs=0.01)  # 1 thread each, not 2: rounding
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds workers through /proc")
+def test_evidence_runs_the_workers_took_survive_a_kill_and_the_resume_ends_as_one_process(
+    workspace: Workspace,
+) -> None:
+    """With a validation file every repetition trains on the run's split, so `--jobs 2` workers
+    take the evidence's runs. kill -9 of the run in the middle of its evidence: the workers
+    leave, and the resumed run takes up the runs they held and ends with the evidence and the
+    verdict of an uninterrupted run in one process."""
+    validation = workspace.folder / "validation.txt"
+    lines = (EXAMPLES / "customer_reviews.txt").read_text(encoding="utf-8").split("\n")
+    validation.write_text("\n".join(lines[4::9]) + "\n", encoding="utf-8")
+    given = ("--validation", str(validation))
+    reference = workspace.folder / "queued-reference"
+    code, _, stderr = start(workspace, reference, *given).finish()
+    assert code == 0, stderr
+
+    out = workspace.folder / "queued"
+    process = start(workspace, out, *given, "--jobs", "2")
+    wait_for(lambda: len(children(process.pid)) == 2, process, "the workers to start")
+    workers = children(process.pid)
+    wait_for(lambda: STAGES["evidence"](out), process, "the run to reach its evidence")
+    process.popen.send_signal(signal.SIGKILL)
+    process.popen.wait()
+    wait_until_ended(workers)
+    code, _, stderr = start(workspace, out, *given, "--jobs", "2").finish()
+    assert code == 0, stderr
+
+    ours, theirs = outcome(out), outcome(reference)
+    assert ours["recommendation"] == theirs["recommendation"]
+    for candidate, runs in theirs["evidence"].items():  # 1 thread each, not 2: rounding
+        assert [seed for seed, *_ in ours["evidence"][candidate]] == [seed for seed, *_ in runs]
+        for (_, mine, _), (_, its, _) in zip(ours["evidence"][candidate], runs, strict=True):
+            assert mine == pytest.approx(its, abs=0.02)
+    report = json.loads((out / "report.json").read_text())
+    assert "queued for every process" in report["evidence_method"]
