@@ -258,17 +258,17 @@ def _recommend(
         on_trial=lambda record: events("trial", {"record": record}),
         helpers=helpers,
     )
-    redrawn = redraws(data_profile.regime, splits)
-    spread = None  # the workers hold the run's own split only: a redrawn one stays here
-    if queue is not None:
-        queue.set_state("over" if redrawn else "open")
-        if not redrawn:
-            spread = Spread(queue, lambda: helpers is None or not helpers.alive(), prepared)
-    if helpers is not None and spread is None:
-        helpers.stop()  # they leave as the search ends
     records = list(outcome.records)
     write_json(run_dir / "trials.json", [r.to_dict() for r in records])
     finalists = best_trials(records)
+    redrawn = redraws(data_profile.regime, splits)
+    spread = None  # the workers hold the run's own split only: a redrawn one stays here
+    if queue is not None:
+        queue.set_state("open" if finalists and not redrawn else "over")
+        if finalists and not redrawn:
+            spread = Spread(queue, lambda: helpers is None or not helpers.alive(), prepared)
+    if helpers is not None and spread is None:
+        helpers.stop()  # they leave as the search ends
     if not finalists:
         raise UserError(
             "no trial of any strategy completed", fix="see trials.json for the errors, or --debug"

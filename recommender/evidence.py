@@ -195,7 +195,8 @@ def redraw(splits: Splits, labels: np.ndarray, repetition: int, seed: int) -> Sp
 
 @dataclass(frozen=True)
 class Job:
-    """One finalist's training with one repetition's seed; `measure_cost` on its first."""
+    """One finalist's training with one repetition's seed. In one process the cost is
+    measured on a finalist's first run; a queued run measures its own (`measure_cost`)."""
 
     candidate: str
     config: dict[str, Any]
@@ -208,8 +209,9 @@ class Job:
 class Spread:
     """The evidence's runs as jobs of the run's queue (`search.queue`), taken by the run's
     process and by `embrec worker` processes alike. Only where every repetition trains on the
-    run's own split (large data), which a worker holds in `prepared.npz`; `take()` says whether
-    this process should train too (no local worker alive)."""
+    run's own split (large data, or a validation file given: `redraws`), which a worker holds in
+    `prepared.npz`; `take()` says whether this process should train too (no local worker
+    alive)."""
 
     queue: JobQueue
     take: Callable[[], bool]
@@ -233,7 +235,7 @@ def job_executor(prepared: Prepared, space: SearchSpace) -> Callable[[dict], dic
 
 
 def work(run_dir: Path, storage: str | None = None, parent: int | None = None) -> int:
-    """`embrec worker` once the search is over: take the evidence's queued runs (large data)
+    """`embrec worker` once the search is over: take the evidence's queued runs (see `Spread`)
     until the run says the evidence is in; returns how many this process ran."""
     from recommender.search.queue import JobQueue
     from recommender.search.workers import read_plan
