@@ -21,7 +21,7 @@ import numpy as np
 from recommender.data import Splits
 from recommender.decide import YardstickVerdict, compare_yardstick
 from recommender.evidence import CandidateEvidence, Cost, SeedRun, macro_f1
-from recommender.linear import c_splits, classifier
+from recommender.linear import c_splits, fit_classifier
 from recommender.prepare import Prepared
 from recommender.text import DEFAULT_RULES, Rules, TokenIds, tokenize
 from recommender.textstore import Texts
@@ -108,14 +108,13 @@ def _tfidf_logistic_regression(
         fit_features = vectorizer.fit_transform(train_tokens[i] for i in fit_rows.tolist())
         score_features = vectorizer.transform(train_tokens[i] for i in score_rows.tolist())
         for c in C_GRID:
-            fitted = classifier(c, num_classes, seed).fit(fit_features, train_labels[fit_rows])
+            fitted = fit_classifier(c, fit_features, train_labels[fit_rows], num_classes, seed)
             predicted = fitted.predict(score_features)
             fold_scores[c].append(float(np.mean(predicted == train_labels[score_rows])))
     best_c = max(C_GRID, key=lambda c: (np.mean(fold_scores[c]), -c))
     vectorizer = _vectorizer(num_classes)
-    model = classifier(best_c, num_classes, seed).fit(
-        vectorizer.fit_transform(train_tokens[i] for i in range(len(train_tokens))), train_labels
-    )
+    features = vectorizer.fit_transform(train_tokens[i] for i in range(len(train_tokens)))
+    model = fit_classifier(best_c, features, train_labels, num_classes, seed)
     seconds = time.perf_counter() - started
     predictions = model.predict(vectorizer.transform(tokenize(text, rules) for text in test_texts))
     repeated = [test_texts[i % len(test_texts)] for i in range(1000)]  # exactly 1,000 texts

@@ -74,11 +74,18 @@ def test_the_keras_model_answers_as_scikit_learns_logistic_regression_on_its_fea
     assert accuracy > 0.6  # it learned the reviews, not a constant
 
 
-def test_many_classes_absent_ones_and_a_class_of_one_text(prepared) -> None:
+@pytest.mark.parametrize("solver", ["newton-cg", "saga"])
+def test_many_classes_absent_ones_and_a_class_of_one_text(prepared, monkeypatch, solver) -> None:
     """Four classes made from real reviews (by sentiment and length): the multinomial fit
-    matches scikit-learn's; a class no training text has is never predicted; a class with
-    one training text leaves no room for cross-validation, and C falls back to 1."""
+    matches scikit-learn's newton-cg, whichever solver the data's size picks (saga on large
+    data); a class no training text has is never predicted; a class with one training text
+    leaves no room for cross-validation, and C falls back to 1."""
     from sklearn.linear_model import LogisticRegression
+
+    from recommender import linear
+
+    if solver == "saga":
+        monkeypatch.setattr(linear, "SAGA_WORK", 0)
 
     x = prepared.x["train"]
     long = (x > 0).sum(axis=1) > np.median((x > 0).sum(axis=1))
@@ -95,7 +102,12 @@ def test_many_classes_absent_ones_and_a_class_of_one_text(prepared) -> None:
         _by_hand(x, idf, vocabulary, buckets), y
     )
     expected = reference.predict_proba(_by_hand(prepared.x["test"], idf, vocabulary, buckets))
-    np.testing.assert_allclose(probabilities[:, :4], expected, atol=2e-3)
+    # saga stops at its tolerance a little short of newton-cg's optimum
+    np.testing.assert_allclose(
+        probabilities[:, :4], expected, atol=2e-3 if solver == "newton-cg" else 1e-2
+    )
+    agree = np.mean(probabilities[:, :4].argmax(axis=1) == expected.argmax(axis=1))
+    assert agree >= 0.98
 
     lonely = y.copy()
     lonely[0] = 4  # one training text of class 4
@@ -139,16 +151,13 @@ def test_c_walks_to_the_best_score_in_either_direction(monkeypatch, peak, scored
     class Peaked:
         def __init__(self, c: float) -> None:
             self.c = c
-
-        def fit(self, features, labels):
-            tried.add(round(np.log(self.c) / np.log(4)))
-            return self
+            tried.add(round(np.log(c) / np.log(4)))
 
         def predict(self, features):
             right = 1.0 - abs(np.log(self.c / peak)) / 20  # the share right, best at the peak
             return (np.arange(len(features)) < right * len(features)).astype(int)
 
-    monkeypatch.setattr(linear, "classifier", lambda c, classes, seed: Peaked(c))
+    monkeypatch.setattr(linear, "fit_classifier", lambda c, x, y, classes, seed: Peaked(c))
     best, folds, accuracy = linear.choose_c(np.zeros((4000, 1)), np.ones(4000, dtype=int), 2, 0)
     assert (best, folds, accuracy) == (peak, 5, 1.0)
     assert tried == set(scored)
@@ -160,17 +169,13 @@ def test_large_data_scores_c_on_one_held_out_fifth(monkeypatch) -> None:
     sizes = []
 
     class Counting:
-        def __init__(self, c: float) -> None:
-            pass
-
-        def fit(self, features, labels):
+        def __init__(self, labels: np.ndarray) -> None:
             sizes.append(len(labels))
-            return self
 
         def predict(self, features):
             return np.ones(len(features), dtype=int)
 
-    monkeypatch.setattr(linear, "classifier", lambda c, classes, seed: Counting(c))
+    monkeypatch.setattr(linear, "fit_classifier", lambda c, x, y, classes, seed: Counting(y))
     monkeypatch.setattr(linear, "HOLDOUT_DOCUMENTS", 1000)
     labels = np.arange(4000) % 2
     _, folds, _ = linear.choose_c(np.zeros((4000, 1)), labels, 2, 0)

@@ -280,17 +280,7 @@ class _Search:
                 and all(states.get(earlier) == "done" for earlier in range(slot))
             ]
         for slot, _, trial_id, candidate in sorted(waiting):
-            with ctrl_c.held_back():
-                try:
-                    mine = self.storage.set_trial_state_values(
-                        trial_id, self.optuna.trial.TrialState.RUNNING
-                    )
-                except self.optuna.exceptions.UpdateFinishedTrialError:
-                    mine = False
-                if mine:
-                    self.storage.set_trial_user_attr(trial_id, "owner", self.owner)
-                    self.storage.record_heartbeat(trial_id)
-            if mine:
+            if claim(self.optuna, self.storage, trial_id, self.owner, ctrl_c):
                 record = self._run(candidate, slot, trial_id, ctrl_c)
                 self.failures.add(record)
                 return record
@@ -370,6 +360,20 @@ class _Search:
             if done and trial.user_attrs.get("config") == wanted:
                 return trial
         return None
+
+
+def claim(optuna: Any, storage: Any, trial_id: int, owner: str, ctrl_c: CtrlC) -> bool:
+    """Move a waiting trial to RUNNING as `owner`, with its first heartbeat; False when another
+    process claimed it first (the storage changes a trial's state atomically)."""
+    with ctrl_c.held_back():
+        try:
+            mine = storage.set_trial_state_values(trial_id, optuna.trial.TrialState.RUNNING)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            return False
+        if mine:
+            storage.set_trial_user_attr(trial_id, "owner", owner)
+            storage.record_heartbeat(trial_id)
+        return bool(mine)
 
 
 class _Heartbeat:

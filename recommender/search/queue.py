@@ -27,6 +27,7 @@ from recommender.search.optuna_engine import (
     _Heartbeat,
     _optuna,
     _storage,
+    claim,
 )
 
 QUEUE_STUDY = "embrec-evidence"
@@ -107,17 +108,7 @@ class JobQueue:
         """Claim the first waiting job and run it; False when none was waiting."""
         waiting = self.optuna.trial.TrialState.WAITING
         for trial in self.study.get_trials(deepcopy=False, states=(waiting,)):
-            with ctrl_c.held_back():
-                try:
-                    mine = self.storage.set_trial_state_values(
-                        trial._trial_id, self.optuna.trial.TrialState.RUNNING
-                    )
-                except self.optuna.exceptions.UpdateFinishedTrialError:
-                    mine = False
-                if mine:
-                    self.storage.set_trial_user_attr(trial._trial_id, "owner", self.owner)
-                    self.storage.record_heartbeat(trial._trial_id)
-            if mine:
+            if claim(self.optuna, self.storage, trial._trial_id, self.owner, ctrl_c):
                 self._run(trial._trial_id, json.loads(trial.user_attrs["job"]), execute, ctrl_c)
                 return True
         return False
