@@ -356,8 +356,14 @@ def worker(
             ),
         )
         console.print(f"The search is over; this worker ran {ran} trial(s).")
-        runs = work(run_dir, storage, parent=parent)
-        console.print(f"The evidence is in; this worker ran {runs} of its runs.")
+        runs, stopped = work(run_dir, storage, parent=parent)
+        if stopped:
+            console.print(
+                f"The run stopped with an error in its evidence (this worker ran {runs} of its "
+                "runs); it says what went wrong. Resume it, then start the workers again."
+            )
+        else:
+            console.print(f"The evidence is in; this worker ran {runs} of its runs.")
 
     _run(action, debug)
 

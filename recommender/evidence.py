@@ -234,9 +234,10 @@ def job_executor(prepared: Prepared, space: SearchSpace) -> Callable[[dict], dic
     return execute
 
 
-def work(run_dir: Path, storage: str | None = None, parent: int | None = None) -> int:
+def work(run_dir: Path, storage: str | None = None, parent: int | None = None) -> tuple[int, bool]:
     """`embrec worker` once the search is over: take the evidence's queued runs (see `Spread`)
-    until the run says the evidence is in; returns how many this process ran."""
+    until the run says the evidence is in, or that it stopped with a run's error; returns how
+    many this process ran, and whether the run stopped."""
     from recommender.search.queue import JobQueue
     from recommender.search.workers import read_plan
     from recommender.space import space_from_dict
@@ -244,7 +245,8 @@ def work(run_dir: Path, storage: str | None = None, parent: int | None = None) -
     plan, prepared = read_plan(run_dir)
     queue = JobQueue(storage or plan.storage)
     with CtrlC().installed() as ctrl_c:
-        return queue.work(job_executor(prepared, space_from_dict(plan.space)), ctrl_c, parent)
+        ran = queue.work(job_executor(prepared, space_from_dict(plan.space)), ctrl_c, parent)
+    return ran, queue.state == "stopped"
 
 
 def gather_evidence(

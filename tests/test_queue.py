@@ -53,8 +53,12 @@ def test_a_job_that_fails_stops_the_run_and_runs_again_when_it_resumes(tmp_path:
     def broken(job: dict) -> dict:
         raise ValueError(f"no memory left for repetition {job['repetition']}")
 
+    queue.set_state("open")
     with pytest.raises(JobFailed, match="no memory left for repetition 0"):
         list(queue.run(JOBS[:1], broken, take=lambda: True, ctrl_c=CtrlC()))
+    # a worker waiting on another machine learns that the run stopped, and leaves
+    assert JobQueue(default_storage(tmp_path)).work(doubled, CtrlC(), parent=None) == 0
+    assert queue.state == "stopped"
     # the run resumed (say with more memory): the job is tried again
     [(job, result)] = queue.run(JOBS[:1], doubled, take=lambda: True, ctrl_c=CtrlC())
     assert result == {"twice": 0}

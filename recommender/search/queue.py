@@ -7,7 +7,8 @@ storage: a row lock in PostgreSQL/MySQL, the database lock in SQLite), runs it w
 and stores its result as a user attribute. A job whose process died (a dead pid on this
 machine, or no heartbeat for GRACE_SECONDS from another) is failed and enqueued again, so no job
 is lost and none is taken twice while its process lives. The study's `state` attribute tells
-workers whether to wait for jobs ("pending": the search still runs; "open") or leave ("over").
+workers whether to wait for jobs ("pending": the search still runs; "open") or leave ("over";
+"stopped" when a job failed and the run stopped with its error: a resumed run opens it again).
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ class JobQueue:
         return str(self.study.user_attrs.get("state", "over"))
 
     def set_state(self, state: str) -> None:
-        """ "pending" before the search, "open" while jobs may come, "over" to send workers home."""
+        """ "pending" before the search, "open" while jobs may come, "over" to send workers home
+        ("stopped" when the run stopped with a job's error)."""
         self.study.set_user_attr("state", state)
 
     def run(
@@ -70,7 +72,8 @@ class JobQueue:
     ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
         """Enqueue the `jobs` not already queued or done and yield (job, result) as each is
         done, by any process; this one takes jobs too while `take()` says so (no local worker
-        is alive). A job that failed with an error raises `JobFailed`."""
+        is alive). A job that failed with an error raises `JobFailed`, and the queue is
+        "stopped", so the workers waiting on it leave."""
         wanted = [json.dumps(job, sort_keys=True) for job in jobs]
         reported: set[str] = set()
         self._enqueue_missing(wanted, errors_too=True)  # a resumed run tries a failed job again
@@ -79,6 +82,7 @@ class JobQueue:
                 if key in reported or not trial.state.is_finished():
                     continue
                 if "error" in trial.user_attrs:
+                    self.set_state("stopped")
                     raise JobFailed(trial.user_attrs["error"])
                 if trial.state == self.optuna.trial.TrialState.COMPLETE:
                     reported.add(key)
@@ -92,14 +96,14 @@ class JobQueue:
             time.sleep(POLL_SECONDS)
 
     def work(self, execute: Execute, ctrl_c: CtrlC, parent: int | None) -> int:
-        """Take jobs until the coordinator says the queue is over (or the `parent` process that
-        started this one is gone); returns how many this process ran."""
+        """Take jobs until the coordinator says the queue is over or stopped (or the `parent`
+        process that started this one is gone); returns how many this process ran."""
         ran = 0
         while parent is None or os.getppid() == parent:
             if self.take_one(execute, ctrl_c):
                 ran += 1
                 continue
-            if self.state == "over":
+            if self.state in ("over", "stopped"):
                 return ran
             time.sleep(POLL_SECONDS)
         return ran
