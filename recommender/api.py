@@ -206,6 +206,7 @@ def _recommend(
 
     check_jobs(jobs, config.engine)
     clock = RunClock(config.time_budget)
+    clock.begin("read and profile")
     space = load_space(config.space)
     dataset, splits = _load_splits(config)
     inputs = _config_inputs(config, dataset)
@@ -227,6 +228,7 @@ def _recommend(
     write_json(run_dir / "profile.json", data_profile.to_dict())
     events("profile", {"profile": data_profile})
 
+    clock.begin("prepare")
     prepared = prepare(
         inputs.tokens,
         labels,
@@ -239,6 +241,7 @@ def _recommend(
     candidates = candidates_for(space.strategies, tuple(v.name for v in inputs.vectors))
     trials_per_candidate = config.trials or space.trials_per_strategy
     events("search", {"total": trials_per_candidate * len(candidates), "candidates": candidates})
+    clock.begin("search")
     engine = engine_for(config.engine, run_dir, config.storage)
     queue = job_queue(engine)
     if queue is not None:
@@ -276,6 +279,7 @@ def _recommend(
 
     seeds = [config.seed + offset for offset in range(config.seeds)]
     events("evidence", {"total": len(finalists) * len(seeds)})
+    clock.begin("evidence")
     truth = prepared.y["test"]
 
     def prepared_for(repetition: int) -> Prepared:
@@ -317,6 +321,7 @@ def _recommend(
     yardsticks = []
     if config.yardsticks:
         events("yardsticks", {})
+        clock.begin("yardsticks")
         yardsticks = yardsticks_against(
             inputs.dataset.texts,
             splits,
@@ -333,6 +338,7 @@ def _recommend(
         clock.skip("learning curve", needed)
     elif wants_curve(config.learning_curve, data_profile.regime):
         events("learning_curve", {"total": len(FRACTIONS) * len(evidence)})
+        clock.begin("learning curve")
         curve = curve_report(
             evidence,
             recommendation.recommended,
@@ -352,6 +358,7 @@ def _recommend(
         )
 
     events("export", {"candidate": recommendation.recommended})
+    clock.begin("final model and export")
     model_summary = export_final_model(
         config, space, inputs, splits, chosen, run_dir / "model", export_vocab=export_vocab
     )
@@ -379,6 +386,7 @@ def _recommend(
                 spread is not None,
             ),
             "time_budget": clock.summary(),
+            "stage_seconds": clock.stage_seconds(),
             "domain_vectors": None
             if domain is None
             else domain_verdict(

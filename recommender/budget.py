@@ -26,6 +26,21 @@ class RunClock:
         self.seconds = seconds
         self.started = time.monotonic()
         self.skipped: list[dict[str, Any]] = []
+        self.stages: list[tuple[str, float]] = []  # (stage, elapsed seconds when it began)
+
+    def begin(self, stage: str) -> None:
+        """Mark the start of a stage (and the end of the one before), for `stage_seconds`."""
+        self.stages.append((stage, self.elapsed()))
+
+    def stage_seconds(self) -> dict[str, float]:
+        """Seconds each stage took in this process, the last one ending now: report.json's
+        `stage_seconds`, so a user sees where a run's time went (a resumed run reads back
+        what it had done in a fraction of the first run's time)."""
+        ends = [started for _, started in self.stages[1:]] + [self.elapsed()]
+        return {
+            stage: round(end - started, 1)
+            for (stage, started), end in zip(self.stages, ends, strict=True)
+        }
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started

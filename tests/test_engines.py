@@ -294,6 +294,17 @@ def test_a_time_budget_bounds_the_run_and_the_report_says_what_it_left_out(tmp_p
     assert report["learning_curve"] is None
     assert [s["stage"] for s in budget["skipped"]] == ["learning curve"]
     assert budget["used_seconds"] == pytest.approx(report["seconds"], abs=0.5)
+    # where the time went: every stage that ran, in order, adding up to the run's seconds
+    stages = report["stage_seconds"]
+    assert list(stages) == [
+        "read and profile",
+        "prepare",
+        "search",
+        "evidence",
+        "final model and export",
+    ]
+    assert sum(stages.values()) == pytest.approx(report["seconds"], abs=0.5)
+    assert "Time: read and profile" in (out / "report.md").read_text()
     assert budget["overrun_seconds"] == pytest.approx(budget["used_seconds"] - 1.0, abs=0.1)
     assert "left out: learning curve" in (out / "report.md").read_text()
     assert (search["stopped_by"], search["trials_per_candidate"]) == ("time", 1)

@@ -20,6 +20,7 @@ from recommender.report.files import (
     headline,
     neighbours_line,
     search_line,
+    time_line,
 )
 
 
@@ -194,6 +195,8 @@ def render_summary(console: Console, report: dict[str, Any]) -> None:
     )
     console.print(f"  coverage: {coverage}")
     console.print(f"  {search_line(report).lower()}")
+    if time_line(report):
+        console.print(f"  {time_line(report).lower()}")
     if report.get("domain_vectors"):
         console.print(f"  domain vectors: {report['domain_vectors']['sentence']}.")
     for sentence in (report.get("learning_curve") or {}).get("sentences", []):

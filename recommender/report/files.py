@@ -79,6 +79,15 @@ def search_line(report: dict[str, Any]) -> str:
     return text + budget_words(report.get("time_budget"))
 
 
+def time_line(report: dict[str, Any]) -> str:
+    """Where the run's time went, stage by stage ("" for a report written before this)."""
+    stages = report.get("stage_seconds")
+    if not stages:
+        return ""
+    parts = ", ".join(f"{stage} {seconds:,.0f} s" for stage, seconds in stages.items())
+    return f"Time: {parts} ({report['seconds']:,.0f} s in all)"
+
+
 def budget_words(budget: dict[str, Any] | None) -> str:
     """How the run kept to --time-budget: its overrun, and what it left out to keep to it."""
     if not budget:
@@ -119,6 +128,7 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Test split of {report['splits']['test']} documents, never seen by the search. "
         f"{report.get('evidence_method', '')} {search_line(report)}.",
+        *([f"{time_line(report)}."] if time_line(report) else []),
         *first_trial_lines(report),
         "",
         "| option | accuracy % (mean +/- sd) | 95% CI | macro-F1 % | train s | trainable params |"

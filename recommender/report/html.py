@@ -20,6 +20,7 @@ from recommender.report.files import (
     headline,
     neighbours_line,
     search_line,
+    time_line,
 )
 
 _NUMBER = re.compile(r"^[+\-]?[\d.,]+( |%|$)")
@@ -65,6 +66,8 @@ def html_report(report: dict[str, Any]) -> str:
         parts.append(f"<p>{escape(sentence)}</p>")
     parts.append(f"<p class='muted'>Rule: {escape(decision['rule'])}</p>")
     parts.append(f"<p class='muted'>{escape(search_line(report))}.</p>")
+    if time_line(report):
+        parts.append(f"<p class='muted'>{escape(time_line(report))}.</p>")
     parts += _profile(report)
     parts += _comparison(report)
     parts += _domain_vectors(report)
