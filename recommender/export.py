@@ -38,6 +38,7 @@ from recommender.text import (
     DEFAULT_RULES,
     Rules,
     Vocabulary,
+    head_length,
     normalize_word,
     tokenize_all,
 )
@@ -65,7 +66,7 @@ PARITY_PROBES: tuple[str, ...] = (
     "東京タワーに行きました。ｶﾀｶﾅ とても楽しかった😀👍🏽 ❤️ 👨\u200d👩\u200d👧",
     "ภาษาไทยไม่มีช่องว่าง ۱۲۳ مرحبا بالعالم! שָׁלוֹם עוֹלָם",
     "Ｆｕｌｌｗｉｄｔｈ ﬁnance ½ x² ℌ e\u0301cole cafe\u0301 \u3000ideographic\u2028line",
-    " ".join(["long"] * 1000),  # longer than any sequence length: truncated the same way
+    " ".join(["long"] * 1000),  # longer than any sequence length: cut the same way
 )
 
 # The TensorFlow side of an export reads these from, and writes its results into, one folder.
@@ -93,11 +94,29 @@ def raw_text_model(
         standardize=_standardize(rules),
         split="whitespace",
         output_mode="int",
-        output_sequence_length=sequence_length,
         vocabulary=list(vocabulary.words),
         name="tokenize",
     )
-    return keras.Model(texts, int_model(tokenize(texts)), name="embrec_text_classifier")
+    ids = head_and_tail(tokenize(texts), sequence_length)
+    return keras.Model(texts, int_model(ids), name="embrec_text_classifier")
+
+
+def head_and_tail(ids: Any, length: int) -> Any:
+    """Token ids (a batch padded with 0 to its longest text) cut to `length` as training cut
+    them (`text.head_length`): a longer text keeps its head and its tail. Keras operations
+    only, so the saved model loads with plain Keras."""
+    from keras import ops
+
+    size = ops.sum(ops.cast(ops.not_equal(ids, 0), "int64"), axis=1, keepdims=True)
+    padded = ops.pad(ids, [[0, 0], [0, length]])  # at least `length` wide
+    place = ops.expand_dims(ops.arange(length, dtype="int64"), 0)
+    after_head = ops.logical_and(ops.greater(size, length), place >= head_length(length))
+    return ops.take_along_axis(padded, ops.where(after_head, size - length + place, place), 1)
+
+
+def _cut_words(length: int) -> str:
+    head = head_length(length)
+    return f"a longer text keeps its first {head} and its last {length - head}"
 
 
 def _standardize(rules: Rules) -> Any:
@@ -178,7 +197,9 @@ def export_model(
             variants.append(_Variant(Vocabulary(vocabulary.words + words), extended, extended))
         else:
             extension["reason"] = "the vectors' most frequent words are all training words"
-    texts = [*test_texts, *PARITY_PROBES]
+    # distinct training words past the sequence length: the kept head and tail are checked
+    many_words = [vocabulary.words[i % len(vocabulary.words)] for i in range(3 * sequence_length)]
+    texts = [*test_texts, *PARITY_PROBES, *([" ".join(many_words)] if vocabulary.words else [])]
     model_dir.mkdir(parents=True, exist_ok=True)
     for leftover in model_dir.glob(f"{_STAGING}*"):  # a killed export's; the run lock is held
         shutil.rmtree(leftover, ignore_errors=True)
@@ -419,7 +440,8 @@ def model_card(report: dict[str, Any]) -> str:
         f"- Tokeniser: Keras `TextVectorization`, {_rules_words(rules)}; "
         f"{model['vocabulary_size']:,} training words"
         + (f" + {extension['words']:,} extension words" if extension["kept"] else "")
-        + f", texts cut to their first {model['sequence_length']} tokens.",
+        + f", texts cut to {model['sequence_length']} tokens "
+        f"({_cut_words(model['sequence_length'])}).",
     ]
     vectors = model.get("vectors")
     if vectors:
@@ -467,7 +489,8 @@ def model_card(report: dict[str, Any]) -> str:
         )
         + "contractions lose their apostrophe (`don't` -> `dont`). Words outside the "
         "vocabulary all share one out-of-vocabulary row.",
-        f"- Texts longer than {model['sequence_length']} tokens are truncated.",
+        f"- Texts longer than {model['sequence_length']} tokens are cut: "
+        f"{_cut_words(model['sequence_length'])}.",
     ]
     for coverage in profile["coverage"]:
         if coverage["vectors"] != vectors_name:

@@ -519,10 +519,23 @@ class TokenIds(Sequence[list[str]]):
             lengths = self.starts[piece + 1] - self.starts[piece]
             row_of = np.repeat(np.arange(done, done + len(piece)), lengths)
             column = positions - np.repeat(self.starts[piece], lengths)
-            inside = column < length  # the first `length` tokens are kept
+            # a document longer than `length` keeps its head and its tail (`head_length`)
+            size = np.repeat(lengths, lengths)  # each token's document length
+            after_head = (size > length) & (column >= head_length(length))
+            column = np.where(after_head, column - (size - length), column)
+            inside = np.where(after_head, column >= head_length(length), column < length)
             out[row_of[inside], column[inside]] = to_vocabulary[self.ids[positions[inside]]]
             done += len(piece)
         return out
+
+
+def head_length(length: int) -> int:
+    """Of a document longer than the sequence `length`, the tokens kept from its start: a
+    quarter of the length; the rest are its last tokens. Reviews end on their verdict and
+    articles open on their subject: head and tail together beat the head alone on IMDB and on
+    Sogou news (Sun et al. 2019, "How to Fine-Tune BERT for Text Classification?", which kept
+    the first 128 and last 382 of 512 tokens)."""
+    return length // 4
 
 
 @dataclass(frozen=True)
@@ -568,10 +581,14 @@ class Vocabulary:
         return self._index.get(word, 1)
 
     def encode(self, token_lists: Sequence[Sequence[str]], length: int) -> np.ndarray:
-        """Ids padded with 0 and truncated to `length` (the first tokens kept), int32."""
+        """Ids padded with 0 to `length`, int32; a longer document keeps its first
+        `head_length(length)` tokens and its last ones."""
         ids = np.zeros((len(token_lists), length), dtype=np.int32)
         lookup = self._index
+        head = head_length(length)
         for row, tokens in enumerate(token_lists):
-            kept = [lookup.get(token, 1) for token in tokens[:length]]
+            if len(tokens) > length:
+                tokens = [*tokens[:head], *tokens[len(tokens) - (length - head) :]]
+            kept = [lookup.get(token, 1) for token in tokens]
             ids[row, : len(kept)] = kept
         return ids

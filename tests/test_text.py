@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from recommender.backend import import_keras
 from recommender.errors import ConfigError
-from recommender.export import PARITY_PROBES, _standardize
+from recommender.export import PARITY_PROBES, _standardize, head_and_tail
 from recommender.text import (
     ASCII_RULES,
     DEFAULT_RULES,
@@ -21,6 +21,7 @@ from recommender.text import (
     character_table,
     choose_rules,
     has_words,
+    head_length,
     normalize_word,
     tokenize,
 )
@@ -69,12 +70,9 @@ def _keras_ids(texts: list[str], vocabulary: Vocabulary, length: int, rules: Rul
     import tensorflow as tf
 
     layer = keras.layers.TextVectorization(
-        standardize=_standardize(rules),
-        split="whitespace",
-        output_sequence_length=length,
-        vocabulary=list(vocabulary.words),
+        standardize=_standardize(rules), split="whitespace", vocabulary=list(vocabulary.words)
     )
-    return layer(tf.constant(texts)).numpy()
+    return keras.ops.convert_to_numpy(head_and_tail(layer(tf.constant(texts)), length))
 
 
 def test_tokenize_splits_words_and_drops_punctuation_like_keras() -> None:
@@ -205,11 +203,23 @@ def test_vocabulary_orders_by_frequency_and_reserves_padding_and_oov() -> None:
     assert vocabulary.index("b") == 2 and vocabulary.index("unseen") == 1
 
 
-def test_encode_pads_and_truncates_keeping_the_first_tokens() -> None:
-    vocabulary = Vocabulary.build([["a", "b", "c"]])
-    ids = vocabulary.encode([["a"], ["a", "b", "c", "zzz"]], 3)
-    assert ids.tolist() == [[2, 0, 0], [2, 3, 4]]
+def test_encode_pads_and_cuts_a_long_text_to_its_head_and_tail() -> None:
+    words = [str(n) for n in range(20)]
+    vocabulary = Vocabulary.build([words])
+    ids = vocabulary.encode([["0"], words[:8], words[:9], words, [*words, "zzz"]], 8)
+    as_numbers = [[int(vocabulary.words[i - 2]) if i > 1 else -i for i in row] for row in ids]
+    assert as_numbers == [
+        [0, 0, 0, 0, 0, 0, 0, 0],  # "0", then padding (shown as 0)
+        [0, 1, 2, 3, 4, 5, 6, 7],  # as long as the sequence: whole
+        [0, 1, 3, 4, 5, 6, 7, 8],  # one token too many: the first 2 and the last 6
+        [0, 1, 14, 15, 16, 17, 18, 19],
+        [0, 1, 15, 16, 17, 18, 19, -1],  # an unknown last word: out-of-vocabulary (-1 here)
+    ]
     assert ids.dtype == np.int32
+    keep = Rules(punctuation="keep")
+    texts = [" ".join(words[:n]) for n in (1, 8, 9, 20)]
+    exported = _keras_ids(texts, vocabulary, 8, keep)  # the exported model cuts them alike
+    np.testing.assert_array_equal(exported, ids[:4])
 
 
 def test_max_size_keeps_the_most_frequent_words() -> None:
@@ -255,7 +265,12 @@ def test_encoded_ids_map_back_to_their_words(texts: list[str], length: int) -> N
     assert ids.shape == (len(texts), length) and ids.min(initial=0) >= 0
     assert ids.max(initial=0) < len(vocabulary)
     for row, document in zip(ids, tokens, strict=True):
-        kept = document[:length]
+        head = head_length(length)
+        kept = (
+            document
+            if len(document) <= length
+            else document[:head] + document[head:][-(length - head) :]
+        )
         expected = [token if "\x00" not in token else "[UNK]" for token in kept]
         names = ["[UNK]" if i == 1 else vocabulary.words[i - 2] for i in row[: len(kept)]]
         assert names == expected and not row[len(kept) :].any()
