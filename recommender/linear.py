@@ -30,11 +30,12 @@ SAGA_WORK = 5_000_000
 
 def fit_classifier(c: float, features: Any, labels: np.ndarray, num_classes: int, seed: int) -> Any:
     """A logistic regression with strength `c` fitted on sparse `features`, by the solver that
-    was fastest on 2 cores for the data's shape; each reaches the same optimum (held-out accuracy
-    within 0.1 point of the other's). liblinear for two classes; for more, newton-cg on small data,
-    where it takes a second or two, and saga above `SAGA_WORK` (nonzeros x classes), where
-    newton-cg's cost grows with the square of the classes: on 36,000 tweets with 20 classes one
-    fit took 29 to 177 s with newton-cg and 3 to 24 s with saga (`docs/benchmarks.md`)."""
+    was fastest on 2 cores for the data's shape; both reach the same optimum up to their
+    tolerance. liblinear for two classes; for more, newton-cg on small data, where it takes a
+    second or so, and saga above `SAGA_WORK` (nonzeros x classes), where newton-cg's cost grows
+    faster with the classes: on 36,000 tweets with 20 classes, at C 1 to 16, one fit took 28.5
+    to 51.4 s with newton-cg and 2.6 to 8.9 s with saga, held-out accuracy within 0.03 point
+    (`benchmarks/bench_linear.py`)."""
     from sklearn.linear_model import LogisticRegression
 
     if num_classes == 2:
