@@ -71,7 +71,7 @@ def c_splits(labels: np.ndarray, seed: int) -> tuple[int, list[tuple[np.ndarray,
 
 def tfidf_features(model: Any, ids: np.ndarray, vocabulary_size: int) -> Any:
     """The features the tf-idf `model` weighs, as a sparse (documents, rows) matrix: each
-    token's count times its idf, over the L2 norm the model divides by (`_tfidf_model`)."""
+    distinct token's 1 + ln(count) times its idf, over the row's L2 norm (`_tfidf_model`)."""
     from keras import ops
     from scipy import sparse
 
@@ -87,14 +87,12 @@ def tfidf_features(model: Any, ids: np.ndarray, vocabulary_size: int) -> Any:
         document = np.repeat(np.arange(len(tokens)), tokens.shape[1])
         token = tokens.reshape(-1)
         real = token > 0
-        document, token = document[real], token[real]
-        weight = idf[token]
-        norm = np.sqrt(np.maximum(np.bincount(document, weight**2, len(tokens)), 1e-12))
-        chunks.append(
-            sparse.csr_matrix(
-                (weight / norm[document], (document, token)), shape=(len(tokens), rows)
-            )
+        counts = sparse.csr_matrix(  # duplicates summed: each distinct token's count
+            (np.ones(int(real.sum())), (document[real], token[real])), shape=(len(tokens), rows)
         )
+        counts.data = (1.0 + np.log(counts.data)) * idf[counts.indices]
+        norm = np.sqrt(np.maximum(np.asarray(counts.multiply(counts).sum(axis=1)).ravel(), 1e-12))
+        chunks.append(sparse.diags(1.0 / norm) @ counts)
     if not chunks:
         return sparse.csr_matrix((0, rows))
     return sparse.vstack(chunks, format="csr")

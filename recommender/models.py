@@ -30,6 +30,8 @@ PRETRAINED_LAYERS = ("embedding", "embedding_tuned")
 STEPS_PER_EXECUTION = 16
 # Subtracted from the padding's vectors before a max-pooling, so that the padding never wins.
 PADDING_PENALTY = 1e9
+# Beyond any position of a row (`token_counts`): positions that are not a run's edge sort after.
+RUN_SENTINEL = 2**30
 # A word pair (a, b) of ids goes to bucket ((a mod B) * BIGRAM_MULTIPLIER + b mod B) mod B, plus 1
 # (0 is the padding). For B up to 2**21 the sum is at most (2**21 - 1) * 1022 < 2**31 whatever
 # the ids, so int32 arithmetic (JAX's default) never overflows; a prime multiplier spreads the
@@ -326,25 +328,31 @@ def _tfidf_model(
     num_classes: int,
     training_ids: np.ndarray,
 ) -> Any:
-    """A linear model on the TF-IDF of the words and, with `bigram_buckets`, the word pairs:
-    each token's row of class scores, weighted by its idf (a frozen one-column embedding) and
-    summed, over the L2 norm of the idf weights, then a softmax. The norm counts a repeated
-    word once per occurrence (sqrt of the sum of squared idf over tokens) instead of scikit-
-    learn's norm of the count vector: the two agree on texts without repeats. Its weights are
+    """A linear model on the TF-IDF of the words and, with `bigram_buckets`, the word pairs, as
+    scikit-learn's `TfidfVectorizer(sublinear_tf=True)` computes it: each distinct token's
+    1 + ln(count) times its idf, over the L2 norm of those, then each token's row of class
+    scores summed with that weight, then a softmax. Sublinear counts, as the TF-IDF yardstick
+    and fastText's peers use them, matter on long texts (IMDB: 90.4 -> 90.8 for scikit-learn's
+    model at C 16; on short texts a word rarely repeats). The counts come from each text's
+    sorted tokens (`token_counts`); the idf is a frozen one-column embedding. Its weights are
     a logistic regression's, set by `linear.fit_tfidf` (the `probabilities` layer passes the
-    class scores through, plus the intercepts). Built-in layers only, so it exports like the
-    other models."""
+    class scores through, plus the intercepts). Built-in layers and Keras operations only, so
+    it exports like the other models."""
     from keras import ops
 
     buckets = bucket_count(config, training_ids)
     rows = vocabulary_size + buckets
-    tokens = with_pairs(ids, vocabulary_size, buckets)
+    tokens = ops.sort(with_pairs(ids, vocabulary_size, buckets), axis=1)
+    counts = ops.cast(token_counts(tokens), "float32")
     scores = keras.layers.Embedding(rows, num_classes, name="class_scores")(tokens)
     idf = keras.layers.Embedding(
         rows, 1, embeddings_initializer="zeros", trainable=False, name="idf"
     )(tokens)
-    norm = ops.sqrt(ops.maximum(ops.sum(ops.square(idf), axis=1), 1e-12))
-    features = ops.sum(scores * idf, axis=1) / norm
+    # a token of a word seen c times carries (1 + ln c) / c of its idf: c of them sum to one
+    # word's sublinear weight; padding's idf is 0
+    weight = idf[..., 0] * (1.0 + ops.log(counts)) / counts
+    norm = ops.sqrt(ops.maximum(ops.sum(counts * ops.square(weight), axis=1), 1e-12))
+    features = ops.sum(scores * ops.expand_dims(weight, -1), axis=1) / ops.expand_dims(norm, -1)
     probabilities = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(
         features
     )
@@ -355,6 +363,24 @@ def _tfidf_model(
         frequencies += document_frequencies(ops.convert_to_numpy(chunk), rows)
     model.get_layer("idf").set_weights([idf_weights(frequencies, len(training_ids))])
     return model
+
+
+def token_counts(tokens: Any) -> Any:
+    """For each token of rows sorted ascending, how often its id occurs in its row: the length
+    of its run of equal ids, from the positions where runs start and end (Keras operations on
+    any backend, no per-row loop; a row of L tokens costs a sort of L, not L x L)."""
+    from keras import ops
+
+    position = ops.cumsum(ops.ones_like(tokens), axis=1) - 1
+    change = ops.not_equal(tokens[:, 1:], tokens[:, :-1])
+    edge = ops.ones_like(tokens[:, :1], dtype="bool")
+    starts = ops.concatenate([edge, change], axis=1)
+    ends = ops.concatenate([change, edge], axis=1)
+    run = ops.cumsum(ops.cast(starts, "int32"), axis=1) - 1
+    beyond = ops.full_like(position, RUN_SENTINEL)
+    first = ops.sort(ops.where(starts, position, beyond), axis=1)  # run k's start at k
+    last = ops.sort(ops.where(ends, position, beyond), axis=1)
+    return ops.take_along_axis(last, run, axis=1) - ops.take_along_axis(first, run, axis=1) + 1
 
 
 def with_pairs(ids: Any, vocabulary_size: int, buckets: int) -> Any:
@@ -380,9 +406,12 @@ def document_frequencies(tokens: np.ndarray, rows: int) -> np.ndarray:
 
 
 def idf_weights(frequencies: np.ndarray, documents: int) -> np.ndarray:
-    """scikit-learn's smoothed idf, ln((1 + n) / (1 + df)) + 1, as a (rows, 1) column; the
-    padding row is 0, so padding adds nothing to a sum or a norm."""
+    """scikit-learn's smoothed idf, ln((1 + n) / (1 + df)) + 1, as a (rows, 1) column. The
+    padding row and every row no training text uses (a word pair first seen at prediction,
+    unless its hash bucket was used) are 0, so they add nothing to a sum or a norm: scikit-
+    learn's vectoriser leaves a term it never saw out of both."""
     idf = np.log((1.0 + documents) / (1.0 + frequencies)) + 1.0
+    idf[frequencies == 0] = 0.0
     idf[0] = 0.0
     return idf.astype(np.float32).reshape(-1, 1)
 

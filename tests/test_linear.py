@@ -33,16 +33,17 @@ def _tfidf(prepared, train_ids: np.ndarray, num_classes: int, buckets: int | str
 
 def _by_hand(ids: np.ndarray, idf: np.ndarray, vocabulary_size: int, buckets: int) -> np.ndarray:
     """Each document's tokens (words, then word pairs as rows after the vocabulary's) counted
-    one by one, weighted by idf and L2-normalised over its tokens: what the model computes."""
+    one by one, each distinct token's 1 + ln(count) times its idf, L2-normalised: what the model
+    computes (a row no training text used has idf 0, so it counts for nothing)."""
     from keras import ops
 
     pairs = ops.convert_to_numpy(bigram_ids(ops.convert_to_tensor(ids), buckets))
     features = np.zeros((len(ids), len(idf)))
     for row, (words, pair) in enumerate(zip(ids, pairs, strict=True)):
         tokens = [int(w) for w in words if w] + [vocabulary_size + int(p) - 1 for p in pair if p]
-        norm = np.sqrt(sum(idf[t] ** 2 for t in tokens)) or 1.0
         for token, count in Counter(tokens).items():
-            features[row, token] = count * idf[token] / norm
+            features[row, token] = (1 + np.log(count)) * idf[token]
+        features[row] /= np.linalg.norm(features[row]) or 1.0
     return features
 
 

@@ -430,9 +430,10 @@ def test_word_pairs_let_a_pool_tell_word_order_apart() -> None:
 def test_tf_idf_is_a_linear_model_on_scikit_learns_tf_idf_whatever_the_padding(
     prepared, setting
 ) -> None:
-    """The tf-idf option's idf column is scikit-learn's (smoothed, from the training texts),
-    and its answer on a text without repeated words is softmax(Dense(tf-idf . W)): the same
-    features as the TF-IDF yardstick, words and word pairs alike, and padding adds nothing."""
+    """The tf-idf option's features are scikit-learn's `TfidfVectorizer(sublinear_tf=True)`
+    of the words and word pairs (smoothed idf from the training texts, 1 + ln(count), L2
+    norm), repeated words and pairs included, and its answer is softmax(Dense(tf-idf . W));
+    padding adds nothing."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     result, tokens, splits, _ = prepared
@@ -443,31 +444,50 @@ def test_tf_idf_is_a_linear_model_on_scikit_learns_tf_idf_whatever_the_padding(
     config = {"encoder": "linear", "learning_rate": 0.01, "dropout": 0.3, "bigram_buckets": setting}
     buckets = bucket_count(config, train)
     model = _tf_idf_model(result, config, train)
+    vocabulary = len(result.vocabulary)
+
+    def rows_of(ids: np.ndarray) -> list[list[str]]:  # each text's words and pairs, as rows
+        if not buckets:
+            return [[str(w) for w in words if w] for words in ids]
+        pairs = ops.convert_to_numpy(bigram_ids(ops.convert_to_tensor(ids), buckets))
+        return [
+            [str(w) for w in words if w] + [str(vocabulary + p - 1) for p in pair if p]
+            for words, pair in zip(ids, pairs, strict=True)
+        ]
+
+    reference = TfidfVectorizer(analyzer=lambda document: document, sublinear_tf=True)
+    reference.fit(rows_of(train))
     idf = model.get_layer("idf").get_weights()[0][:, 0]
-    words = [list(map(str, row[row > 0])) for row in train]  # each document as its word ids
-    reference = TfidfVectorizer(analyzer=lambda document: document).fit(words)
     for word, position in reference.vocabulary_.items():
         assert idf[int(word)] == pytest.approx(reference.idf_[position], rel=1e-5)
     assert idf[0] == 0.0  # padding
     assert model.get_layer("idf").trainable is False
-    # one text without repeated words or pairs, padded to two lengths: the same answer
-    text = np.array([[4, 9, 17, 2, 30, 0, 0, 0]], dtype=np.int32)
-    scores = model.get_layer("class_scores").get_weights()[0]
+    unseen = np.flatnonzero(idf == 0)
+    assert set(unseen) == {0} | set(range(len(idf))) - {int(w) for w in reference.vocabulary_}
+    # texts with a word three times, a pair twice, one word alone, and none at all; some of
+    # their pairs no training text has (left out, as scikit-learn leaves them out)
+    texts = np.array(
+        [[4, 9, 17, 4, 9, 4, 30, 0], [5, 5, 5, 5, 5, 0, 0, 0], [7, 0, 0, 0, 0, 0, 0, 0], [0] * 8],
+        dtype=np.int32,
+    )
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=model.get_layer("class_scores").get_weights()[0].shape)
+    model.get_layer("class_scores").set_weights([scores.astype(np.float32)])
     kernel, bias = model.get_layer("probabilities").get_weights()
-    rows = list(text[0, :5])
-    if buckets:
-        pairs = ops.convert_to_numpy(bigram_ids(ops.convert_to_tensor(text), buckets))[0]
-        rows += [len(result.vocabulary) + pair - 1 for pair in pairs if pair]
-    weights = idf[rows] / np.linalg.norm(idf[rows])
-    logits = (weights @ scores[rows]) @ kernel + bias
-    expected = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
-    np.testing.assert_allclose(model.predict(text, verbose=0)[0], expected, rtol=1e-4)
+    known = [int(w) for w in reference.get_feature_names_out()]
+    features = np.zeros((len(texts), len(idf)))
+    # scikit-learn's own features, its columns mapped back to the model's rows
+    features[:, known] = reference.transform(rows_of(texts)).toarray()
+    logits = (features @ scores) @ kernel + bias
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model.predict(texts, verbose=0), expected, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(
-        model.predict(text[:, :5], verbose=0)[0], expected, rtol=1e-4
-    )  # cut to the text: no padding at all
+        model.predict(np.pad(texts, ((0, 0), (0, 9))), verbose=0), expected, rtol=1e-4, atol=1e-6
+    )  # more padding: the same answer
     trainable, frozen = parameter_counts(model)
-    assert frozen == len(result.vocabulary) + buckets  # the idf column
-    assert trainable == (len(result.vocabulary) + buckets) * 2 + 2 * 2 + 2
+    assert frozen == vocabulary + buckets  # the idf column
+    assert trainable == (vocabulary + buckets) * 2 + 2 * 2 + 2
 
 
 def test_pairs_and_document_frequencies_counted_in_chunks_are_the_whole_splits(
