@@ -14,7 +14,9 @@ and its descendants), with an empty vectors cache of its own, as a new user's:
   in the workdir for the next stage.
 - epoch: one epoch of the quick space's pooling model and of its CNN model (its known-good
   first trials, learned embedding) through `fit_candidate(fixed_epochs=1)` on the training
-  split; seconds per epoch (the first, graph tracing included) and training tokens per second.
+  split, as every training in a run takes it: the next documents holding about the space's
+  `epoch_tokens` (5M in quick), so past that an epoch's cost no longer grows with the data;
+  seconds per epoch (the first, graph tracing included) and the epoch's tokens per second.
 - recommend (`--recommend`, off by default): `embrec recommend DATA --out RUN --time-budget T`
   at `--recommend-sizes`; seconds to recommendation (report.json's) and peak. The budget bounds
   the whole run, but what a verdict needs always runs (the search's first round, the evidence's
@@ -131,6 +133,7 @@ if stage == "prepare":
     print(json.dumps(measures))
     sys.exit()
 
+from recommender.batches import epoch_documents
 from recommender.config import RunConfig
 from recommender.models import Candidate
 from recommender.prepare import Prepared
@@ -156,7 +159,9 @@ except FileNotFoundError:  # the prepare stage did not run
     measures = {"prepared": "here"}
 space = load_space(RunConfig(data=data, out="unused").space)
 x = prepared.x["train"]
-measures.update(documents=len(x), tokens=int(np.count_nonzero(x)))
+per_epoch = epoch_documents(x, space.epoch_tokens)
+epoch_tokens = round(np.count_nonzero(x) * per_epoch / max(1, len(x)))
+measures.update(documents=len(x), epoch_documents=per_epoch, epoch_tokens=epoch_tokens)
 for encoder in ("pool", "cnn"):
     entry = next(e for e in space.first if e["encoder"] == encoder)
     config = {key: value for key, value in entry.items() if key != "name"}
@@ -169,9 +174,10 @@ for encoder in ("pool", "cnn"):
         patience=space.patience,
         batch_size=space.batch_size,
         fixed_epochs=1,
+        epoch_tokens=space.epoch_tokens,
     )
     measures[f"{encoder}_s"] = outcome.seconds
-    measures[f"{encoder}_tokens_per_s"] = measures["tokens"] / outcome.seconds
+    measures[f"{encoder}_tokens_per_s"] = epoch_tokens / outcome.seconds
 print(json.dumps(measures))
 """
 
