@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recommender.backend import import_keras
 from recommender.batches import batch_width, trailing_padding
@@ -21,6 +23,7 @@ from recommender.models import (
     candidates_for,
     initial_matrix,
     parameter_counts,
+    token_counts,
 )
 from recommender.prepare import MIN_SEQUENCE_LENGTH, choose_sequence_length, prepare
 from recommender.search.trial import fit_candidate
@@ -488,6 +491,27 @@ def test_tf_idf_is_a_linear_model_on_scikit_learns_tf_idf_whatever_the_padding(
     trainable, frozen = parameter_counts(model)
     assert frozen == vocabulary + buckets  # the idf column
     assert trainable == (vocabulary + buckets) * 2 + 2 * 2 + 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.integers(1, 12).flatmap(
+        lambda width: st.lists(
+            st.lists(st.integers(0, 6), min_size=width, max_size=width), min_size=1, max_size=5
+        )
+    )
+)
+def test_token_counts_are_each_ids_count_in_its_row(rows: list[list[int]]) -> None:
+    """What the tf-idf model's sublinear counts rest on: for rows sorted as the model sorts
+    them, each position gets how often its id occurs in that row (padding, runs, single ids,
+    one-token rows)."""
+    import_keras()
+    from keras import ops
+
+    tokens = np.sort(np.array(rows, dtype=np.int32), axis=1)
+    expected = np.array([[list(row).count(t) for t in row] for row in tokens])
+    counted = ops.convert_to_numpy(token_counts(ops.convert_to_tensor(tokens)))
+    np.testing.assert_array_equal(counted, expected)
 
 
 def test_pairs_and_document_frequencies_counted_in_chunks_are_the_whole_splits(
