@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,10 @@ CARD_FILE = "model_card.md"
 REPORT_FILE = "report.json"
 EXPORT_FILES = (MODEL_FILE, SAVED_MODEL_DIR, LABELS_FILE, CARD_FILE, REPORT_FILE)
 DEFAULT_EXTENSION = 50_000  # extra words at most; the CLI's --export-vocab default says the same
+# A predict batch is as wide as its longest text before the cut (TextVectorization pads to it),
+# so a batch ends before its texts times its longest text's characters pass this: a text of a
+# million words goes alone, as a batch of one, where it would have made 256 rows that wide.
+PREDICT_CHARACTERS = 2**22
 
 # Texts the parity check adds to the test split: what a tokeniser most easily gets wrong.
 PARITY_PROBES: tuple[str, ...] = (
@@ -556,19 +560,34 @@ def predict_texts(
     batch_size: int = 256,
     on_batch: Callable[[int], None] | None = None,
 ) -> np.ndarray:
-    """Class probabilities for raw texts (string tensors: Keras rejects numpy string arrays);
-    `on_batch(count)` is told how many texts each batch held."""
+    """Class probabilities for raw texts (string tensors: Keras rejects numpy string arrays),
+    in their order, `batch_size` at a time or fewer where long texts would make a batch wider
+    than `PREDICT_CHARACTERS` allows; `on_batch(count)` is told how many texts each held."""
     import tensorflow as tf
 
     if not texts:
         return np.zeros((0, model.output_shape[-1]), dtype=np.float32)
     batches = []
-    for start in range(0, len(texts), batch_size):
-        chunk = list(texts[start : start + batch_size])
+    for chunk in _predict_batches(texts, batch_size):
         batches.append(np.asarray(model(tf.constant(chunk), training=False)))
         if on_batch is not None:
             on_batch(len(chunk))
     return np.concatenate(batches)
+
+
+def _predict_batches(texts: Sequence[str], batch_size: int) -> Iterator[list[str]]:
+    """Consecutive texts, at most `batch_size` of them and, past one text, at most
+    `PREDICT_CHARACTERS` for their count times the longest's length."""
+    chunk: list[str] = []
+    longest = 0
+    for text in texts:
+        wider = max(longest, len(text))
+        if chunk and (len(chunk) == batch_size or (len(chunk) + 1) * wider > PREDICT_CHARACTERS):
+            yield chunk
+            chunk, wider = [], len(text)
+        chunk.append(text)
+        longest = wider
+    yield chunk
 
 
 def check_top_k(top_k: int, classes: int) -> None:

@@ -665,3 +665,30 @@ def test_a_run_won_by_tf_idf_says_no_embedding_layer_and_exports_it_for_plain_ke
     predicted = [labels[i] for i in np.array(answer).argmax(axis=1)]
     accuracy = np.mean([p == t for p, t in zip(predicted, truth, strict=True)])
     assert accuracy == pytest.approx(_model_report(out / "model")["test_accuracy"], abs=1e-9)
+
+
+def test_a_very_long_text_is_predicted_in_a_batch_of_its_own(monkeypatch) -> None:
+    """A predict batch is as wide as its longest text, so one text of millions of characters
+    must not share it with 255 others (gigabytes): it goes alone, the texts around it keep
+    their batches and every text keeps its place in the answer."""
+    from recommender import export
+
+    monkeypatch.setattr(export, "PREDICT_CHARACTERS", 1_000)
+    seen: list[list[str]] = []
+
+    class Recording:
+        """Stands in for the exported model: one probability row per text, its length."""
+
+        output_shape = (None, 1)
+
+        def __call__(self, texts, training: bool) -> np.ndarray:
+            batch = [t.decode() for t in texts.numpy().tolist()]
+            seen.append(batch)
+            return np.array([[len(t)] for t in batch], dtype=np.float32)
+
+    texts = ["a b"] * 5 + ["word " * 400] + ["c"] * 7
+    probabilities = export.predict_texts(Recording(), texts, batch_size=4)
+    assert probabilities[:, 0].tolist() == [len(t) for t in texts]  # order kept
+    assert [len(batch) for batch in seen] == [4, 1, 1, 4, 3]
+    assert seen[2] == ["word " * 400]  # alone
+    assert max(len(b) * max(map(len, b)) for b in seen if len(b) > 1) <= 1_000
