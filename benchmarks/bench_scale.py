@@ -10,8 +10,9 @@ and its descendants), with an empty vectors cache of its own, as a new user's:
   whole command (start-up included) and the profile's token count per second.
 - prepare: what `recommend()` does before the search (load and split, tokenise and read the
   vectors' rows, profile, `prepare()`), called as `recommender.api` calls them with
-  `RunConfig`'s defaults; seconds of that work (imports excluded). It leaves the encoded arrays
-  in the workdir for the next stage.
+  `RunConfig`'s defaults; seconds of that work (imports excluded), and its peak when the
+  encoded arrays are ready (read in the process, `getrusage`): it then saves them in the workdir
+  for the next stage, which reads every page of arrays that lie in a mapped file back in.
 - epoch: one epoch of the quick space's pooling model and of its CNN model (its known-good
   first trials, learned embedding) through `fit_candidate(fixed_epochs=1)` on the training
   split, as every training in a run takes it: the next documents holding about the space's
@@ -71,6 +72,7 @@ from bench_verdicts import code_versions  # noqa: E402  (beside this file)
 # prints one JSON line of its measures last.
 CHILD = r"""
 import json
+import resource
 import sys
 import time
 
@@ -121,6 +123,8 @@ def prepared_arrays():
 
 if stage == "prepare":
     prepared, measures = prepared_arrays()
+    # the peak up to here: saving reads every page of mapped arrays in, which a run does not
+    measures["peak_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     arrays = {f"x_{name}": x for name, x in prepared.x.items()}
     arrays.update({f"y_{name}": y for name, y in prepared.y.items()})
     np.savez(

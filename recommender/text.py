@@ -508,25 +508,27 @@ class TokenIds(Sequence[list[str]]):
         """`vocabulary.encode` of the documents `rows`, without making their tokens strings; as
         uint16 when the vocabulary fits (it is capped at 50,000 by default), which halves the
         largest arrays a run holds (2.5M reviews x 400 ids: 3.7 GiB as int32). The models take
-        them as they are: a Keras model casts its input to its int32 `Input`."""
+        them as they are: a Keras model casts its input to its int32 `Input`. Encoded a piece
+        at a time into a `SpillBuffer`, so past `SPILL_BYTES` the array is a read-only map of a
+        temporary file: the process holds the rows a batch reads, and the kernel the rest."""
         dtype = np.uint16 if len(vocabulary) <= 1 << 16 else np.int32
         to_vocabulary = np.fromiter(
             (vocabulary.index(word) for word in self.words), dtype=dtype, count=len(self.words)
         )
-        out = np.zeros((len(rows), length), dtype=dtype)
-        done = 0
+        out = SpillBuffer()
         for piece, positions in self.pieces(rows):
             lengths = self.starts[piece + 1] - self.starts[piece]
-            row_of = np.repeat(np.arange(done, done + len(piece)), lengths)
+            row_of = np.repeat(np.arange(len(piece)), lengths)
             column = positions - np.repeat(self.starts[piece], lengths)
             # a document longer than `length` keeps its head and its tail (`head_length`)
             size = np.repeat(lengths, lengths)  # each token's document length
             after_head = (size > length) & (column >= head_length(length))
             column = np.where(after_head, column - (size - length), column)
             inside = np.where(after_head, column >= head_length(length), column < length)
-            out[row_of[inside], column[inside]] = to_vocabulary[self.ids[positions[inside]]]
-            done += len(piece)
-        return out
+            block = np.zeros((len(piece), length), dtype=dtype)
+            block[row_of[inside], column[inside]] = to_vocabulary[self.ids[positions[inside]]]
+            out.append(block)
+        return np.frombuffer(out.finish(), dtype=dtype).reshape(len(rows), length)
 
 
 def head_length(length: int) -> int:

@@ -71,8 +71,9 @@ def test_tokenising_the_store_gives_the_tokens_of_its_strings(rules: Rules) -> N
 
 
 def test_a_large_store_lives_in_a_file_and_reads_as_one_in_memory(monkeypatch) -> None:
-    """Past SPILL_BYTES the texts and the token ids go to a memory-mapped file (made small here):
-    every reading gives what the in-memory store gives, and passes drop the pages they read."""
+    """Past SPILL_BYTES the texts, the token ids and the encoded rows go to a memory-mapped file
+    (made small here): every reading gives what the in-memory store gives, and passes drop the
+    pages they read."""
     import recommender.spill as spill
     import recommender.text as text
 
@@ -97,7 +98,10 @@ def test_a_large_store_lives_in_a_file_and_reads_as_one_in_memory(monkeypatch) -
     assert (spilled.document_keys() == corpus.document_keys()).all()
     counted = zip(corpus.words, corpus.counts().tolist(), strict=True)
     vocabulary = text.Vocabulary.from_counts(counted, 50)
-    assert np.array_equal(spilled.encode(vocabulary, rows, 30), corpus.encode(vocabulary, rows, 30))
+    encoded = spilled.encode(vocabulary, rows, 30)  # 3,000 x 30 ids: past SPILL_BYTES too
+    assert not encoded.flags.writeable and _resident_kib(encoded) == 0  # in the file, not held
+    assert np.array_equal(encoded, corpus.encode(vocabulary, rows, 30))
+    assert np.array_equal(encoded, vocabulary.encode([corpus[int(r)] for r in rows], 30))
     assert np.array_equal(spilled.gather(rows[::7]), corpus.gather(rows[::7]))
     assert _resident_kib(spilled.ids) == 0  # the passes above dropped what they read
 
