@@ -38,10 +38,10 @@ the reason and its log listed under the tables.
 (a temporary `git worktree`, same venv), stage by stage beside the current code, and prints the
 current/baseline ratios. Time on 2 busy cores: `--sizes 5000 25000` took under 2 minutes
 (`--baseline` doubles it), `--sizes 25000 250000 --stages profile prepare --baseline REF` 4
-minutes, and `--sizes 250000 2500000 --stages profile prepare` 13 minutes (peaks of 0.8 and
-4.3 GiB at 2.5M; its CSV is 3.4 GB, and the texts and token ids take about 6 GB more of
-`$TMPDIR` while a stage runs). Temporary arrays of 4 GB at 2.5M documents are deleted as each
-size ends.
+minutes, and `--sizes 250000 2500000 --stages profile prepare` 13 to 20 minutes (peaks of
+0.8 and 1.0 GiB at 2.5M; its CSV is 3.4 GB, and the texts, token ids and encoded splits take
+about 8 GB more of `$TMPDIR` while a stage runs); the epoch stage adds a few minutes a size.
+Temporary arrays of 4 GB at 2.5M documents are deleted as each size ends.
 """
 
 from __future__ import annotations
