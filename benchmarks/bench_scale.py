@@ -166,6 +166,11 @@ x = prepared.x["train"]
 per_epoch = epoch_documents(x, space.epoch_tokens)
 epoch_tokens = round(np.count_nonzero(x) * per_epoch / max(1, len(x)))
 measures.update(documents=len(x), epoch_documents=per_epoch, epoch_tokens=epoch_tokens)
+# a bound on the validation documents scored, where the code has one (a baseline may not)
+limit = getattr(space, "validation_documents", 0)
+scoring = {"validation_documents": limit} if hasattr(space, "validation_documents") else {}
+scored = len(prepared.y["validation"])
+measures["validation_scored"] = min(scored, limit) if limit else scored
 for encoder in ("pool", "cnn"):
     entry = next(e for e in space.first if e["encoder"] == encoder)
     config = {key: value for key, value in entry.items() if key != "name"}
@@ -182,6 +187,20 @@ for encoder in ("pool", "cnn"):
     )
     measures[f"{encoder}_s"] = outcome.seconds
     measures[f"{encoder}_tokens_per_s"] = epoch_tokens / outcome.seconds
+    # the same epoch as a search trial or an evidence run takes it: scored on validation after
+    started = time.perf_counter()
+    fit_candidate(
+        Candidate("learned", None),
+        config,
+        prepared,
+        seed=0,
+        max_epochs=1,
+        patience=1,
+        batch_size=space.batch_size,
+        epoch_tokens=space.epoch_tokens,
+        **scoring,
+    )
+    measures[f"{encoder}_trial_s"] = time.perf_counter() - started
 print(json.dumps(measures))
 """
 
@@ -305,6 +324,9 @@ COLUMNS = (
     ("pool tokens/s", "epoch", "pool_tokens_per_s", "{:,.0f}"),
     ("cnn epoch s", "epoch", "cnn_s", "{:.1f}"),
     ("cnn tokens/s", "epoch", "cnn_tokens_per_s", "{:,.0f}"),
+    ("validation scored", "epoch", "validation_scored", "{:,.0f}"),
+    ("pool trial epoch s", "epoch", "pool_trial_s", "{:.1f}"),
+    ("cnn trial epoch s", "epoch", "cnn_trial_s", "{:.1f}"),
     ("epoch peak GiB", "epoch", "peak_gib", "{:.2f}"),
     ("recommend s", "recommend", "seconds", "{:.0f}"),
     ("recommend peak GiB", "recommend", "peak_gib", "{:.2f}"),

@@ -493,6 +493,7 @@ def seed_run(
         patience=patience,
         batch_size=space.batch_size,
         epoch_tokens=space.epoch_tokens,
+        validation_documents=space.validation_documents,
     )
     probabilities = outcome.model.predict(prepared.x["test"], batch_size=512, verbose=0)
     predictions = probabilities.argmax(axis=1)

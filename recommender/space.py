@@ -76,7 +76,7 @@ _SEARCH_KEYS = {
     "encoders": list,
 }
 # Optional [search] keys, with their value when absent.
-_OPTIONAL_SEARCH_KEYS = {"min_steps": 0, "epoch_tokens": 0}
+_OPTIONAL_SEARCH_KEYS = {"min_steps": 0, "epoch_tokens": 0, "validation_documents": 0}
 
 
 class Suggester(Protocol):
@@ -127,6 +127,7 @@ class SearchSpace:
     strategy_params: dict[str, tuple[Param, ...]] = field(default_factory=dict)
     min_steps: int = 0  # optimizer steps a trial may take at least, whatever the data's size
     epoch_tokens: int = 0  # tokens an epoch trains on at most (0: the whole split)
+    validation_documents: int = 0  # documents a trial is scored on at most (0: the whole split)
     first: tuple[dict[str, Any], ...] = ()  # known-good first trials (see `first_params`)
 
     def epochs(self, train_documents: int) -> tuple[int, int]:
@@ -198,6 +199,7 @@ class SearchSpace:
                 "encoders": list(self.encoders),
                 "min_steps": self.min_steps,
                 "epoch_tokens": self.epoch_tokens,
+                "validation_documents": self.validation_documents,
             },
             "common": {p.name: p.to_dict() for p in self.common},
             "encoder": {
@@ -242,7 +244,7 @@ def space_from_dict(raw: dict[str, Any], source: str = "plan") -> SearchSpace:
     search = raw.get("search", {})
     _check_keys(search, set(_SEARCH_KEYS) | set(_OPTIONAL_SEARCH_KEYS), f"{source} -> search")
     search = {**_OPTIONAL_SEARCH_KEYS, **search}
-    for key, kind in {**_SEARCH_KEYS, "min_steps": int, "epoch_tokens": int}.items():
+    for key, kind in {**_SEARCH_KEYS, **dict.fromkeys(_OPTIONAL_SEARCH_KEYS, int)}.items():
         if key not in search:
             raise ConfigError(f"missing key '{key}'", where=f"{source} -> search", fix="add it")
         if not isinstance(search[key], kind) or isinstance(search[key], bool):
@@ -268,6 +270,7 @@ def space_from_dict(raw: dict[str, Any], source: str = "plan") -> SearchSpace:
         name=Path(source).stem,
         min_steps=search["min_steps"],
         epoch_tokens=search["epoch_tokens"],
+        validation_documents=search["validation_documents"],
         trials_per_strategy=search["trials_per_strategy"],
         max_epochs=search["max_epochs"],
         patience=search["patience"],

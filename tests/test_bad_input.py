@@ -359,7 +359,8 @@ SPACE_CASES = {
     "unknown key": (
         ("patience = 1", "patience = 1\npatiance = 2"),
         "{path} -> search: unknown key 'patiance'. Allowed keys are batch_size, encoders, "
-        "epoch_tokens, max_epochs, min_steps, patience, strategies, trials_per_strategy.",
+        "epoch_tokens, max_epochs, min_steps, patience, strategies, trials_per_strategy, "
+        "validation_documents.",
     ),
     "unknown parameter": (
         ("filters = { choices = [8] }", "filterz = { choices = [8] }"),

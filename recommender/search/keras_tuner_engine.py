@@ -152,6 +152,7 @@ class KerasTunerEngine:
                     patience=patience,
                     batch_size=space.batch_size,
                     epoch_tokens=space.epoch_tokens,
+                    validation_documents=space.validation_documents,
                 )
             return {
                 OBJECTIVE: float(outcome.val_accuracy),  # type: ignore[arg-type]

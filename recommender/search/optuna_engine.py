@@ -345,6 +345,7 @@ class _Search:
                 patience=self.patience,
                 batch_size=self.space.batch_size,
                 epoch_tokens=self.space.epoch_tokens,
+                validation_documents=self.space.validation_documents,
                 on_epoch=report,
             )
         with ctrl_c.held_back():

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from recommender.batches import length_batches, trailing_padding
+from recommender.batches import length_batches, trailing_padding, validation_rows
 from recommender.linear import fit_tfidf
 from recommender.models import TFIDF, Candidate, build_model, unfreeze, warmup_epochs
 from recommender.prepare import Prepared
@@ -39,13 +39,15 @@ def fit_candidate(
     train_splits: tuple[str, ...] = ("train",),
     fixed_epochs: int | None = None,
     epoch_tokens: int = 0,
+    validation_documents: int = 0,
     on_epoch: Callable[[int, float], None] | None = None,
 ) -> FitOutcome:
     """Train on `train_splits`. Without `fixed_epochs`, stop when validation accuracy has not
     improved for `patience` epochs and keep the best weights; `on_epoch(epoch, val_accuracy)`
     may raise to stop a hopeless trial (pruning). With `fixed_epochs`, train exactly that long
     without validation (the final model, trained on train+validation). An epoch holds about
-    `epoch_tokens` tokens at most (0: the whole split; see `batches.epoch_documents`).
+    `epoch_tokens` tokens at most (0: the whole split; see `batches.epoch_documents`), and is
+    scored on `validation_documents` of the validation split at most (`batches.validation_rows`).
 
     A frozen-then-tuned model trains in two phases (embedding frozen for its warm-up epochs,
     then unfrozen and recompiled); epochs are numbered across both, the best weights may come
@@ -69,7 +71,8 @@ def fit_candidate(
         training_ids=x,
     )
     if candidate.strategy == TFIDF:
-        return _fitted_linear(model, prepared, x, y, seed, validate=fixed_epochs is None)
+        validate = validation_documents if fixed_epochs is None else None
+        return _fitted_linear(model, prepared, x, y, seed, validate=validate)
     trailing = trailing_padding(config)
     batches = length_batches(
         x, y, batch_size=batch_size, trailing=trailing, seed=seed, epoch_tokens=epoch_tokens
@@ -83,7 +86,7 @@ def fit_candidate(
             model.fit(batches, initial_epoch=first, epochs=last, verbose=0)
         return FitOutcome(model, None, fixed_epochs, fixed_epochs, time.perf_counter() - started)
 
-    validation = validation_batches(prepared, trailing)
+    validation = validation_batches(prepared, trailing, validation_documents)
     stopper = _EarlyStopping(keras, patience)
     callbacks: list[Any] = [stopper]
     if on_epoch is not None:
@@ -107,9 +110,10 @@ def fit_candidate(
 
 
 def _fitted_linear(
-    model: Any, prepared: Prepared, x: Any, y: Any, seed: int, *, validate: bool
+    model: Any, prepared: Prepared, x: Any, y: Any, seed: int, *, validate: int | None
 ) -> FitOutcome:
-    """The tf-idf model fitted on `x`, `y`, scored on the validation split if `validate`."""
+    """The tf-idf model fitted on `x`, `y`; unless `validate` is None, scored on that many
+    documents of the validation split at most (0: all of it)."""
     started = time.perf_counter()
     fit_tfidf(
         model,
@@ -121,20 +125,19 @@ def _fitted_linear(
     )
     seconds = time.perf_counter() - started
     score = None
-    if validate:
-        score = float(model.evaluate(validation_batches(prepared, 0), verbose=0)[1])
+    if validate is not None:
+        score = float(model.evaluate(validation_batches(prepared, 0, validate), verbose=0)[1])
     return FitOutcome(model, score, 1, 1, seconds)
 
 
-def validation_batches(prepared: Prepared, trailing: int) -> Any:
-    """The validation split in batches sorted by length (scoring needs no shuffling)."""
-    return length_batches(
-        prepared.x["validation"],
-        prepared.y["validation"],
-        batch_size=VALIDATION_BATCH_SIZE,
-        trailing=trailing,
-        seed=None,
-    )
+def validation_batches(prepared: Prepared, trailing: int, limit: int = 0) -> Any:
+    """The validation split, or `limit` documents of it at most (`batches.validation_rows`),
+    in batches sorted by length (scoring needs no shuffling)."""
+    x, y = prepared.x["validation"], prepared.y["validation"]
+    rows = validation_rows(y, limit)
+    if len(rows) < len(y):  # a copy of the sample's rows, not of the split
+        x, y = x[rows], y[rows]
+    return length_batches(x, y, batch_size=VALIDATION_BATCH_SIZE, trailing=trailing, seed=None)
 
 
 def phases(warmup: int, epochs: int) -> list[tuple[int, int]]:
