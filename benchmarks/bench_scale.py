@@ -18,6 +18,11 @@ and its descendants), with an empty vectors cache of its own, as a new user's:
   split, as every training in a run takes it: the next documents holding about the space's
   `epoch_tokens` (5M in quick), so past that an epoch's cost no longer grows with the data;
   seconds per epoch (the first, graph tracing included) and the epoch's tokens per second.
+  Then the same epoch as a search trial or an evidence run takes it, scored on the validation
+  documents the space's `validation_documents` leaves (all of them in code without it): "trial
+  epoch s"; and the test split scored once at the padded width (Keras' `predict`) and once as
+  the evidence scores it (`trial.predict_split`, in batches cut to their texts' length, where
+  the code has it).
 - recommend (`--recommend`, off by default): `embrec recommend DATA --out RUN --time-budget T`
   at `--recommend-sizes`; seconds to recommendation (report.json's) and peak. The budget bounds
   the whole run, but what a verdict needs always runs (the search's first round, the evidence's
@@ -143,6 +148,11 @@ from recommender.models import Candidate
 from recommender.prepare import Prepared
 from recommender.search.trial import fit_candidate
 from recommender.space import load_space
+
+try:  # how the evidence scores its test split, where the code has it
+    from recommender.search.trial import predict_split
+except ImportError:
+    predict_split = None
 from recommender.text import Vocabulary
 
 try:
@@ -187,6 +197,14 @@ for encoder in ("pool", "cnn"):
     )
     measures[f"{encoder}_s"] = outcome.seconds
     measures[f"{encoder}_tokens_per_s"] = epoch_tokens / outcome.seconds
+    # the test split scored at the padded width, and in length batches where the code does so
+    started = time.perf_counter()
+    outcome.model.predict(prepared.x["test"], batch_size=512, verbose=0)
+    measures[f"{encoder}_test_full_s"] = time.perf_counter() - started
+    if predict_split is not None:
+        started = time.perf_counter()
+        predict_split(outcome.model, prepared.x["test"], config)
+        measures[f"{encoder}_test_s"] = time.perf_counter() - started
     # the same epoch as a search trial or an evidence run takes it: scored on validation after
     started = time.perf_counter()
     fit_candidate(
@@ -324,6 +342,10 @@ COLUMNS = (
     ("pool tokens/s", "epoch", "pool_tokens_per_s", "{:,.0f}"),
     ("cnn epoch s", "epoch", "cnn_s", "{:.1f}"),
     ("cnn tokens/s", "epoch", "cnn_tokens_per_s", "{:,.0f}"),
+    ("pool test padded s", "epoch", "pool_test_full_s", "{:.1f}"),
+    ("pool test cut s", "epoch", "pool_test_s", "{:.1f}"),
+    ("cnn test padded s", "epoch", "cnn_test_full_s", "{:.1f}"),
+    ("cnn test cut s", "epoch", "cnn_test_s", "{:.1f}"),
     ("validation scored", "epoch", "validation_scored", "{:,.0f}"),
     ("pool trial epoch s", "epoch", "pool_trial_s", "{:.1f}"),
     ("cnn trial epoch s", "epoch", "cnn_trial_s", "{:.1f}"),

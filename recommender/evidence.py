@@ -30,7 +30,7 @@ from recommender.files import read_json, write_json
 from recommender.models import Candidate, parameter_counts
 from recommender.prepare import Prepared
 from recommender.search.engine import CtrlC, TrialRecord
-from recommender.search.trial import fit_candidate
+from recommender.search.trial import fit_candidate, predict_split
 from recommender.space import SearchSpace
 
 if TYPE_CHECKING:
@@ -495,8 +495,7 @@ def seed_run(
         epoch_tokens=space.epoch_tokens,
         validation_documents=space.validation_documents,
     )
-    probabilities = outcome.model.predict(prepared.x["test"], batch_size=512, verbose=0)
-    predictions = probabilities.argmax(axis=1)
+    predictions = predict_split(outcome.model, prepared.x["test"], config).argmax(axis=1)
     truth = prepared.y["test"]
     run = SeedRun(
         seed=seed,

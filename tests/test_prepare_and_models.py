@@ -26,7 +26,7 @@ from recommender.models import (
     token_counts,
 )
 from recommender.prepare import MIN_SEQUENCE_LENGTH, choose_sequence_length, prepare
-from recommender.search.trial import fit_candidate
+from recommender.search.trial import VALIDATION_BATCH_SIZE, fit_candidate, predict_split
 from recommender.text import tokenize_all
 from recommender.vectors import load_vectors
 from tests.conftest import EXAMPLES
@@ -224,6 +224,22 @@ def test_a_trial_is_scored_on_the_validation_sample_it_is_given(prepared, limit)
     assert len(rows) == (len(y) if limit == 0 else pytest.approx(limit, abs=2))
     predicted = outcome.model.predict(result.x["validation"][rows], verbose=0).argmax(axis=1)
     assert outcome.val_accuracy == pytest.approx(float(np.mean(predicted == y[rows])), abs=1e-6)
+
+
+@pytest.mark.parametrize("encoder", ["pool", "cnn"])
+def test_a_split_is_predicted_in_length_batches_with_the_full_widths_answer(
+    prepared, encoder
+) -> None:
+    """The evidence scores its test split in batches cut to their texts' length: every row's
+    probabilities are those of the full-width padded ids, in the split's order (several
+    batches of texts of mixed lengths here)."""
+    result, _, _, vectors = prepared
+    config = {**CONFIG, "encoder": encoder, "filters": 4, "kernel_sizes": "3,4,5"}
+    model = _fit(result, vectors, "fine-tuned", config).model
+    x = np.concatenate([result.x["train"], result.x["test"]])
+    assert len(x) > 2 * VALIDATION_BATCH_SIZE and len(set(np.count_nonzero(x, axis=1))) > 10
+    full = model.predict(x, verbose=0)
+    np.testing.assert_allclose(predict_split(model, x, config), full, atol=1e-5)
 
 
 def test_frozen_oov_learns_only_the_rows_the_vectors_do_not_cover(prepared) -> None:

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from recommender.batches import length_batches, trailing_padding, validation_rows
+import numpy as np
+
+from recommender.batches import batch_order, length_batches, trailing_padding, validation_rows
 from recommender.linear import fit_tfidf
 from recommender.models import TFIDF, Candidate, build_model, unfreeze, warmup_epochs
 from recommender.prepare import Prepared
@@ -138,6 +140,26 @@ def validation_batches(prepared: Prepared, trailing: int, limit: int = 0) -> Any
     if len(rows) < len(y):  # a copy of the sample's rows, not of the split
         x, y = x[rows], y[rows]
     return length_batches(x, y, batch_size=VALIDATION_BATCH_SIZE, trailing=trailing, seed=None)
+
+
+def predict_split(model: Any, x: np.ndarray, config: dict[str, Any]) -> np.ndarray:
+    """Class probabilities of every row of `x`, in its order, computed as validation is scored:
+    in batches of similar length cut to their longest text. The models mask their padding, so
+    the answer is the full width's; on texts shorter than the run's 99th percentile (most of
+    them) the work is less, and the test split of large data is scored once per evidence run."""
+    batches = length_batches(
+        x,
+        np.zeros(len(x), dtype=np.int32),
+        batch_size=VALIDATION_BATCH_SIZE,
+        trailing=trailing_padding(config),
+        seed=None,
+    )
+    # the rows in the order `length_batches` gives them (the same call it makes)
+    order = batch_order(np.count_nonzero(x, axis=1), VALIDATION_BATCH_SIZE, None)
+    probabilities = np.asarray(model.predict(batches, verbose=0))
+    ordered = np.empty_like(probabilities)
+    ordered[np.concatenate(order)] = probabilities
+    return ordered
 
 
 def phases(warmup: int, epochs: int) -> list[tuple[int, int]]:
