@@ -692,3 +692,56 @@ def test_a_very_long_text_is_predicted_in_a_batch_of_its_own(monkeypatch) -> Non
     assert [len(batch) for batch in seen] == [4, 1, 1, 4, 3]
     assert seen[2] == ["word " * 400]  # alone
     assert max(len(b) * max(map(len, b)) for b in seen if len(b) > 1) <= 1_000
+
+
+@pytest.mark.parametrize("held_out", [True, False])
+def test_a_model_trained_on_the_test_split_checks_parity_on_a_bounded_sample(
+    monkeypatch, tmp_path, held_out
+) -> None:
+    """Trained on every document (the default), the test split only checks parity, on
+    `PARITY_TEXTS` of its texts spread over it (a large split would be tokenised in Python and
+    predicted twice for nothing); held out, every test text is scored, as its accuracy is
+    reported. Parity holds on the texts checked either way."""
+    from recommender import export
+
+    import_keras()
+    texts = list(load_dataset(EXAMPLES / "customer_reviews.txt").texts[:60])
+    labels = np.array([0, 1] * 30)
+    vocabulary = Vocabulary.build(tokenize_all(texts))
+    config = {"encoder": "pool", "pooling": "mean", "hidden_units": 0, "dropout": 0.0}
+    config |= {"learning_rate": 1e-3, "embedding_dim": 8}
+    model = build_model(
+        Candidate("learned"),
+        config,
+        vocabulary_size=len(vocabulary),
+        num_classes=2,
+        embedding_matrix=None,
+        covered=None,
+    )
+    checked: list[list[str]] = []
+    real = export._write_on_tensorflow
+
+    def recording(variant, length, given, folder, rules):
+        checked.append(list(given))
+        return real(variant, length, given, folder, rules)
+
+    monkeypatch.setattr(export, "_write_on_tensorflow", recording)
+    monkeypatch.setattr(export, "PARITY_TEXTS", 10)
+    exported = export_model(
+        model,
+        vocabulary,
+        30,
+        ["a", "b"],
+        tmp_path / "model",
+        test_texts=texts,
+        test_labels=labels,
+        held_out=held_out,
+    )
+    assert len(checked) == 1 and exported.max_abs_diff < 1e-5
+    from_test = checked[0][: len(checked[0]) - len(PARITY_PROBES) - 1]  # probes and a long text
+    if held_out:
+        assert from_test == texts and exported.test_accuracy is not None
+    else:
+        assert len(from_test) == 10 and set(from_test) <= set(texts)
+        assert from_test[0] == texts[0] and from_test[-1] == texts[-1]  # spread over the split
+        assert exported.test_accuracy is None
