@@ -74,24 +74,6 @@ def epoch_documents(x: np.ndarray, epoch_tokens: int) -> int:
     return min(len(x), max(1, round(epoch_tokens / mean_length)))
 
 
-def validation_rows(y: np.ndarray, limit: int) -> np.ndarray:
-    """Sorted rows of a validation split to score: all of them, or with `limit` a stratified
-    sample of about that many (each class in its share, at least one row of each), the same
-    for every trial and run of the data (a fixed seed), so trials are compared on the same
-    documents. Scoring a split of a tenth of millions of documents after every epoch would
-    cost more than the epoch itself; 20,000 documents measure an accuracy within about 0.35
-    point (one standard error at 50%), and two models on the same ones closer still."""
-    if not limit or len(y) <= limit:
-        return np.arange(len(y))
-    rng = np.random.default_rng(0)
-    rows = []
-    for label in np.unique(y):
-        members = np.flatnonzero(y == label)
-        keep = min(len(members), max(1, round(limit * len(members) / len(y))))
-        rows.append(rng.choice(members, size=keep, replace=False))
-    return np.sort(np.concatenate(rows))
-
-
 def length_batches(
     x: np.ndarray,
     y: np.ndarray,

@@ -188,6 +188,21 @@ def split(
     return Splits(**{key: _sorted_indices(chunks) for key, chunks in parts.items()})
 
 
+def stratified_sample(labels: np.ndarray, limit: int) -> np.ndarray:
+    """Sorted rows to keep of a split: all of them, or with `limit` a stratified sample of
+    about that many (each class in its share, at least one row of each). The seed is fixed, so
+    every trial, run and worker that asks for the same sample of the same data gets it."""
+    if not limit or len(labels) <= limit:
+        return np.arange(len(labels))
+    rng = np.random.default_rng(0)
+    rows = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        keep = min(len(members), max(1, round(limit * len(members) / len(labels))))
+        rows.append(rng.choice(members, size=keep, replace=False))
+    return np.sort(np.concatenate(rows))
+
+
 def _check_fractions(test_fraction: float, validation_fraction: float) -> None:
     if not (0 < test_fraction < 1 and 0 < validation_fraction < 1):
         raise ConfigError(

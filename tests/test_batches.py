@@ -11,7 +11,6 @@ from recommender.batches import (
     epoch_documents,
     length_batches,
     trailing_padding,
-    validation_rows,
 )
 from recommender.data import load_dataset
 from recommender.prepare import choose_sequence_length
@@ -104,17 +103,3 @@ def test_an_epoch_of_a_large_split_is_a_bounded_slice_and_the_passes_cover_every
     assert len(set(np.concatenate(seen).tolist())) == 1000  # the fourth epoch ends the pass
     whole = length_batches(x, y, batch_size=32, trailing=0, seed=0, epoch_tokens=10**9)
     assert sum(len(whole[i][1]) for i in range(len(whole))) == 1000
-
-
-def test_a_large_validation_split_is_scored_on_one_stratified_sample() -> None:
-    """Past the limit, the rows scored are about that many, in each class's share (a class of
-    three rows keeps one), sorted, and the same on every call (every trial and worker scores
-    the same documents); at or below it, every row."""
-    y = np.array([0] * 6000 + [1] * 3997 + [2] * 3)
-    rows = validation_rows(y, 1000)
-    assert np.array_equal(rows, validation_rows(y.copy(), 1000))
-    assert np.all(np.diff(rows) > 0) and abs(len(rows) - 1000) <= 3
-    shares = np.bincount(y[rows], minlength=3)
-    assert abs(shares[0] - 600) <= 1 and abs(shares[1] - 400) <= 1 and shares[2] == 1
-    assert np.array_equal(validation_rows(y, len(y)), np.arange(len(y)))
-    assert np.array_equal(validation_rows(y, 0), np.arange(len(y)))

@@ -17,7 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recommender import data as data_module
-from recommender.data import Dataset, load_dataset, load_splits, load_texts, split
+from recommender.data import (
+    Dataset,
+    load_dataset,
+    load_splits,
+    load_texts,
+    split,
+    stratified_sample,
+)
 from recommender.errors import ConfigError, DataError
 
 FORMATS_FIX = "Give a .csv, .tsv, .jsonl or .parquet file"
@@ -561,3 +568,17 @@ def test_a_csv_read_in_chunks_is_read_as_whole(
     whole = read()
     monkeypatch.setattr(data_module, "_CHUNK_ROWS", 2)
     assert read() == whole
+
+
+def test_a_stratified_sample_keeps_each_class_share_and_is_the_same_every_time() -> None:
+    """Past the limit, about that many rows, in each class's share (a class of three rows keeps
+    one), sorted, and the same on every call (every trial and worker scores the same
+    validation documents); at or below it, every row."""
+    y = np.array([0] * 6000 + [1] * 3997 + [2] * 3)
+    rows = stratified_sample(y, 1000)
+    assert np.array_equal(rows, stratified_sample(y.copy(), 1000))
+    assert np.all(np.diff(rows) > 0) and abs(len(rows) - 1000) <= 3
+    shares = np.bincount(y[rows], minlength=3)
+    assert abs(shares[0] - 600) <= 1 and abs(shares[1] - 400) <= 1 and shares[2] == 1
+    assert np.array_equal(stratified_sample(y, len(y)), np.arange(len(y)))
+    assert np.array_equal(stratified_sample(y, 0), np.arange(len(y)))

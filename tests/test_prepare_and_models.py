@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recommender.backend import import_keras
-from recommender.batches import batch_width, trailing_padding, validation_rows
-from recommender.data import load_dataset, split
+from recommender.batches import batch_width, trailing_padding
+from recommender.data import load_dataset, split, stratified_sample
 from recommender.models import (
     BIGRAM_MULTIPLIER,
     MAX_BIGRAM_BUCKETS,
@@ -216,11 +216,11 @@ def _uncovered(result, vectors) -> np.ndarray:
 @pytest.mark.parametrize("limit", [0, 20])
 def test_a_trial_is_scored_on_the_validation_sample_it_is_given(prepared, limit) -> None:
     """With `validation_documents`, the accuracy a trial reports (and stops early on) is the
-    model's on `batches.validation_rows` of the validation split; with 0, on all of it."""
+    model's on `batches.stratified_sample` of the validation split; with 0, on all of it."""
     result, _, _, vectors = prepared
     outcome = _fit(result, vectors, "fine-tuned", CONFIG, validation_documents=limit)
     y = result.y["validation"]
-    rows = validation_rows(y, limit)
+    rows = stratified_sample(y, limit)
     assert len(rows) == (len(y) if limit == 0 else pytest.approx(limit, abs=2))
     predicted = outcome.model.predict(result.x["validation"][rows], verbose=0).argmax(axis=1)
     assert outcome.val_accuracy == pytest.approx(float(np.mean(predicted == y[rows])), abs=1e-6)

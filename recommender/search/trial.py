@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from recommender.batches import batch_order, length_batches, trailing_padding, validation_rows
+from recommender.batches import batch_order, length_batches, trailing_padding
+from recommender.data import stratified_sample
 from recommender.linear import fit_tfidf
 from recommender.models import TFIDF, Candidate, build_model, unfreeze, warmup_epochs
 from recommender.prepare import Prepared
@@ -49,7 +50,7 @@ def fit_candidate(
     may raise to stop a hopeless trial (pruning). With `fixed_epochs`, train exactly that long
     without validation (the final model, trained on train+validation). An epoch holds about
     `epoch_tokens` tokens at most (0: the whole split; see `batches.epoch_documents`), and is
-    scored on `validation_documents` of the validation split at most (`batches.validation_rows`).
+    scored on `validation_documents` of the validation split at most (`validation_batches`).
 
     A frozen-then-tuned model trains in two phases (embedding frozen for its warm-up epochs,
     then unfrozen and recompiled); epochs are numbered across both, the best weights may come
@@ -133,10 +134,14 @@ def _fitted_linear(
 
 
 def validation_batches(prepared: Prepared, trailing: int, limit: int = 0) -> Any:
-    """The validation split, or `limit` documents of it at most (`batches.validation_rows`),
-    in batches sorted by length (scoring needs no shuffling)."""
+    """The validation split, or a stratified sample of `limit` documents of it at most, in
+    batches sorted by length (scoring needs no shuffling). At 2.5M documents the split holds
+    250,000, and scoring them all after each epoch cost more than the epoch, which is bounded
+    (`epoch_tokens`); 20,000 documents measure an accuracy within 0.35 point (one standard
+    error at 50%), two models on the same ones closer still. The sample's seed is fixed, so
+    every trial, evidence run and worker is scored on the same documents."""
     x, y = prepared.x["validation"], prepared.y["validation"]
-    rows = validation_rows(y, limit)
+    rows = stratified_sample(y, limit)
     if len(rows) < len(y):  # a copy of the sample's rows, not of the split
         x, y = x[rows], y[rows]
     return length_batches(x, y, batch_size=VALIDATION_BATCH_SIZE, trailing=trailing, seed=None)
