@@ -21,6 +21,11 @@ C_START, C_STEP, C_RANGE = 1.0, 4.0, (4.0**-4, 4.0**7)
 MIN_GAIN = 0.001
 # Above this many training documents, C is scored on one held-out fifth instead of k folds.
 HOLDOUT_DOCUMENTS = 50_000
+# The solver holds the features whole (liblinear a copy more, and the choice of C a slice): past
+# this many training tokens a fit takes a stratified sample of documents holding about this many
+# (`fit_rows`). A token adds two nonzero features at most (its word and its pair), so the
+# features stay under 100M nonzeros (1.2 GB); at 2.5M IMDB reviews they would be 580M.
+FIT_TOKENS = 50_000_000
 # A class absent from the training split never wins: its score is this far below the others'.
 ABSENT_BIAS = -30.0
 # Above this many nonzero features times classes, a many-class fit is solved by saga
@@ -67,6 +72,19 @@ def c_splits(labels: np.ndarray, seed: int) -> tuple[int, list[tuple[np.ndarray,
         folds = cv_folds(labels)
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     return folds, list(splitter.split(np.zeros(len(labels)), labels))
+
+
+def fit_rows(tokens_per_document: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The documents a linear fit trains on: all of them, or past `FIT_TOKENS` tokens a
+    stratified sample holding about that many (`data.stratified_sample`), so its memory is
+    bounded whatever the size of the data. A linear model's accuracy grows slowly with the
+    data at that size, while its features and its solver's time grow in proportion."""
+    from recommender.data import stratified_sample
+
+    tokens = int(np.sum(tokens_per_document, dtype=np.int64))
+    if tokens <= FIT_TOKENS:
+        return np.arange(len(labels))
+    return stratified_sample(labels, max(1, round(len(labels) * FIT_TOKENS / tokens)))
 
 
 def tfidf_features(model: Any, ids: np.ndarray, vocabulary_size: int) -> Any:
@@ -141,7 +159,11 @@ def fit_tfidf(
     """Fit the tf-idf `model` on `ids` and `labels` in place: a logistic regression on its
     features, C by cross-validation, written into its `class_scores` rows and its
     `probabilities` layer (identity weights, the intercepts as biases). Only the columns some
-    training document uses enter the solver; the other rows score 0. Returns what was chosen."""
+    training document uses enter the solver; the other rows score 0. Past `FIT_TOKENS` tokens
+    it fits on a stratified sample of the documents (`fit_rows`). Returns what was chosen."""
+    kept = fit_rows(np.count_nonzero(ids, axis=1), labels)
+    if len(kept) < len(labels):  # a copy of the sample's rows only
+        ids, labels = ids[kept], labels[kept]
     features = tfidf_features(model, ids, vocabulary_size)
     used = np.flatnonzero(features.getnnz(axis=0))
     features = features[:, used]
@@ -149,7 +171,7 @@ def fit_tfidf(
     rows = model.get_layer("class_scores").get_weights()[0].shape[0]
     scores = np.zeros((rows, num_classes), dtype=np.float32)
     bias = np.full(num_classes, ABSENT_BIAS, dtype=np.float32)
-    chosen: dict[str, Any] = {"C": None, "cv_folds": 0, "cv_accuracy": None}
+    chosen: dict[str, Any] = {"C": None, "cv_folds": 0, "cv_accuracy": None, "documents": len(kept)}
     if len(present) == 1:  # one class seen: it is always the answer
         bias[present[0]] = 0.0
     else:
@@ -166,7 +188,7 @@ def fit_tfidf(
         else:
             scores[np.ix_(used, classes)] = fitted.coef_.T
             bias[classes] = fitted.intercept_
-        chosen = {"C": c, "cv_folds": folds, "cv_accuracy": accuracy}
+        chosen.update(C=c, cv_folds=folds, cv_accuracy=accuracy)
     model.get_layer("class_scores").set_weights([scores])
     model.get_layer("probabilities").set_weights([np.eye(num_classes, dtype=np.float32), bias])
     return chosen

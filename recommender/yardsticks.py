@@ -21,7 +21,7 @@ import numpy as np
 from recommender.data import Splits
 from recommender.decide import YardstickVerdict, compare_yardstick
 from recommender.evidence import CandidateEvidence, Cost, SeedRun, macro_f1
-from recommender.linear import c_splits, fit_classifier
+from recommender.linear import c_splits, fit_classifier, fit_rows
 from recommender.prepare import Prepared
 from recommender.text import DEFAULT_RULES, Rules, TokenIds, tokenize
 from recommender.textstore import Texts
@@ -96,24 +96,30 @@ def _tfidf_logistic_regression(
 ) -> CandidateEvidence:
     """C chosen on the training texts only: by stratified k-fold cross-validation, or on large
     data by one held-out fifth (`linear.c_splits`: at 225k reviews, five folds made this
-    yardstick the slowest stage of a recommendation after the evidence, 1,323 s)."""
+    yardstick the slowest stage of a recommendation after the evidence, 1,323 s). Past
+    `linear.FIT_TOKENS` training tokens it is fitted on a stratified sample of the documents
+    (`linear.fit_rows`, as the tf-idf option is), so its vocabulary and features are bounded;
+    its config says how many ("documents")."""
     started = time.perf_counter()
     # tokenised once, not once per fold and C, as ids (4 bytes a token, where lists of strings
     # took some 60: 3.4 GB at 250k reviews); the vectorizer reads a document's words at a time
     train_tokens = TokenIds.tokenize(train_texts, rules)
+    # past `FIT_TOKENS` tokens, a stratified sample of the documents, as the tf-idf option's
+    kept = fit_rows(train_tokens.lengths, train_labels)
+    train_labels = train_labels[kept]
     folds, parts = c_splits(train_labels, seed)
     fold_scores = {c: [] for c in C_GRID}
-    for fit_rows, score_rows in parts:
+    for fitted_rows, score_rows in parts:
         vectorizer = _vectorizer(num_classes)
-        fit_features = vectorizer.fit_transform(train_tokens[i] for i in fit_rows.tolist())
-        score_features = vectorizer.transform(train_tokens[i] for i in score_rows.tolist())
+        fit_features = vectorizer.fit_transform(train_tokens[i] for i in kept[fitted_rows])
+        score_features = vectorizer.transform(train_tokens[i] for i in kept[score_rows])
         for c in C_GRID:
-            fitted = fit_classifier(c, fit_features, train_labels[fit_rows], num_classes, seed)
+            fitted = fit_classifier(c, fit_features, train_labels[fitted_rows], num_classes, seed)
             predicted = fitted.predict(score_features)
             fold_scores[c].append(float(np.mean(predicted == train_labels[score_rows])))
     best_c = max(C_GRID, key=lambda c: (np.mean(fold_scores[c]), -c))
     vectorizer = _vectorizer(num_classes)
-    features = vectorizer.fit_transform(train_tokens[i] for i in range(len(train_tokens)))
+    features = vectorizer.fit_transform(train_tokens[i] for i in kept)
     model = fit_classifier(best_c, features, train_labels, num_classes, seed)
     seconds = time.perf_counter() - started
     predictions = model.predict(vectorizer.transform(tokenize(text, rules) for text in test_texts))
@@ -130,6 +136,7 @@ def _tfidf_logistic_regression(
             "cv_folds": folds,
             "cv_accuracy": float(np.mean(fold_scores[best_c])),
             "features": len(vectorizer.vocabulary_),
+            "documents": len(kept),
         },
         runs=(_run(seed, test_labels, predictions, num_classes, seconds),),
         cost=Cost(

@@ -75,6 +75,35 @@ def test_the_keras_model_answers_as_scikit_learns_logistic_regression_on_its_fea
     assert accuracy > 0.6  # it learned the reviews, not a constant
 
 
+def test_past_the_token_budget_the_fit_takes_a_stratified_sample(prepared, monkeypatch) -> None:
+    """Past `FIT_TOKENS` the logistic regression is fitted on a stratified sample holding about
+    that many tokens (its features and the solver's copies are bounded), and the model still
+    scores every text; within the budget it fits on every document."""
+    import recommender.linear as linear
+
+    x, y = prepared.x["train"], prepared.y["train"]
+    model, _ = _tfidf(prepared, x, 2)
+    vocabulary = len(prepared.vocabulary)
+    assert fit_tfidf(model, x, y, vocabulary_size=vocabulary, num_classes=2, seed=0)[
+        "documents"
+    ] == len(y)
+    seen: list[np.ndarray] = []
+    real = linear.fit_classifier
+
+    def recording(c, features, labels, num_classes, seed):
+        seen.append(labels)
+        return real(c, features, labels, num_classes, seed)
+
+    monkeypatch.setattr(linear, "fit_classifier", recording)
+    monkeypatch.setattr(linear, "FIT_TOKENS", int(np.count_nonzero(x)) // 3)
+    chosen = fit_tfidf(model, x, y, vocabulary_size=vocabulary, num_classes=2, seed=0)
+    assert abs(chosen["documents"] - len(y) / 3) <= 2
+    final = seen[-1]  # the last fit is on the whole sample
+    assert len(final) == chosen["documents"]
+    assert abs(np.mean(final) - np.mean(y)) < 0.01  # each class in its share
+    assert model.predict(x, verbose=0).shape == (len(x), 2)
+
+
 @pytest.mark.parametrize("solver", ["newton-cg", "saga"])
 def test_many_classes_absent_ones_and_a_class_of_one_text(prepared, monkeypatch, solver) -> None:
     """Four classes made from real reviews (by sentiment and length): the multinomial fit
@@ -113,7 +142,7 @@ def test_many_classes_absent_ones_and_a_class_of_one_text(prepared, monkeypatch,
     lonely = y.copy()
     lonely[0] = 4  # one training text of class 4
     chosen = fit_tfidf(model, x, lonely, vocabulary_size=vocabulary, num_classes=5, seed=0)
-    assert chosen == {"C": 1.0, "cv_folds": 0, "cv_accuracy": None}
+    assert chosen == {"C": 1.0, "cv_folds": 0, "cv_accuracy": None, "documents": len(x)}
     own = model.predict(x[:1], verbose=0)[0, 4]  # class 4 is learned, not left out
     assert own > model.predict(prepared.x["test"], verbose=0)[:, 4].max()
 

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from recommender.cli import app
 from recommender.data import load_dataset, split
+from recommender.text import tokenize
 from recommender.yardsticks import MAJORITY, TFIDF, run_yardsticks
 from tests.conftest import EXAMPLES
 from tests.helpers import write_tiny_space
@@ -85,6 +86,24 @@ def test_large_data_scores_the_yardsticks_c_on_one_held_out_fifth(reviews, monke
     assert len(development) > 1000
     assert tfidf.config["cv_folds"] == 1 and tfidf.config["C"] in tfidf.config["C_grid"]
     assert tfidf.accuracy_mean > 0.75
+
+
+def test_large_data_fits_the_yardstick_on_a_bounded_sample(reviews, monkeypatch) -> None:
+    """Past `FIT_TOKENS` training tokens the yardstick fits on a stratified sample holding
+    about that many (its vocabulary and features would otherwise grow with the corpus), says
+    so in its config, and is still scored on the whole test split."""
+    import recommender.linear as linear
+
+    dataset, splits, labels, development = reviews
+    whole = _run(dataset, development, labels, splits.test, labels[splits.test])[0]
+    assert whole.config["documents"] == len(development)
+    tokens = sum(len(tokenize(dataset.texts[i])) for i in development)
+    monkeypatch.setattr(linear, "FIT_TOKENS", tokens // 4)
+    sampled = _run(dataset, development, labels, splits.test, labels[splits.test])[0]
+    assert abs(sampled.config["documents"] - len(development) / 4) <= 2
+    assert sampled.config["features"] < whole.config["features"]
+    assert len(sampled.runs[0].predictions) == len(splits.test)
+    assert sampled.accuracy_mean > 0.6
 
 
 @pytest.mark.slow
