@@ -23,6 +23,10 @@ and its descendants), with an empty vectors cache of its own, as a new user's:
   epoch s"; and the test split scored once at the padded width (Keras' `predict`) and once as
   the evidence scores it (`trial.predict_split`, in batches cut to their texts' length, where
   the code has it).
+- linear (`--stages linear`, not in the default stages): the tf-idf option fitted on the
+  training split as a search trial fits its first configuration (features, C by the held-out
+  fifth, the final fit, the validation score); seconds and peak. Past `linear.FIT_TOKENS`
+  training tokens the fit takes a stratified sample, so its peak stops growing with the data.
 - recommend (`--recommend`, off by default): `embrec recommend DATA --out RUN --time-budget T`
   at `--recommend-sizes`; seconds to recommendation (report.json's) and peak. The budget bounds
   the whole run, but what a verdict needs always runs (the search's first round, the evidence's
@@ -35,7 +39,7 @@ time grows at most linearly (ratios within 1.2) and peak memory at 2.5M document
 that at 250k. A stage that fails (out of memory: killed by signal 9) is a "failed" cell, with
 the reason and its log listed under the tables.
 
-    python benchmarks/bench_scale.py [--sizes 25000 250000] [--stages profile prepare epoch]
+    python benchmarks/bench_scale.py [--sizes 25000 250000] [--stages profile prepare epoch linear]
         [--workdir DIR] [--recommend] [--recommend-sizes 25000] [--time-budget 10m] [--jobs N]
         [--baseline GIT_REF] [--json FILE]
 
@@ -69,12 +73,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("EMBREC_SHARED_DATA", ROOT.parent / "shared" / "data"))
 IMDB = SHARED / "datasets" / "imdb"
-STAGES = ("profile", "prepare", "epoch")
+STAGES = ("profile", "prepare", "epoch", "linear")
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_verdicts import code_versions  # noqa: E402  (beside this file)
 
-# Runs in a fresh interpreter with the code under test: `prepare DATA NPZ` or `epoch DATA NPZ`;
-# prints one JSON line of its measures last.
+# Runs in a fresh interpreter with the code under test: `prepare DATA NPZ`, `epoch DATA NPZ` or
+# `linear DATA NPZ`; prints one JSON line of its measures last.
 CHILD = r"""
 import json
 import resource
@@ -173,6 +177,27 @@ except FileNotFoundError:  # the prepare stage did not run
     measures = {"prepared": "here"}
 space = load_space(RunConfig(data=data, out="unused").space)
 x = prepared.x["train"]
+if stage == "linear":
+    entry = next(e for e in space.first if e["encoder"] == "linear")
+    config = {key: value for key, value in entry.items() if key != "name"}
+    started = time.perf_counter()
+    outcome = fit_candidate(
+        Candidate("tf-idf", None),
+        config,
+        prepared,
+        seed=0,
+        max_epochs=1,
+        patience=1,
+        batch_size=space.batch_size,
+    )
+    measures.update(
+        linear_s=time.perf_counter() - started,
+        linear_val=outcome.val_accuracy,
+        train_documents=len(x),
+        train_tokens=int(np.count_nonzero(x)),
+    )
+    print(json.dumps(measures))
+    sys.exit()
 per_epoch = epoch_documents(x, space.epoch_tokens)
 epoch_tokens = round(np.count_nonzero(x) * per_epoch / max(1, len(x)))
 measures.update(documents=len(x), epoch_documents=per_epoch, epoch_tokens=epoch_tokens)
@@ -350,6 +375,9 @@ COLUMNS = (
     ("pool trial epoch s", "epoch", "pool_trial_s", "{:.1f}"),
     ("cnn trial epoch s", "epoch", "cnn_trial_s", "{:.1f}"),
     ("epoch peak GiB", "epoch", "peak_gib", "{:.2f}"),
+    ("tf-idf fit s", "linear", "linear_s", "{:.1f}"),
+    ("tf-idf validation acc", "linear", "linear_val", "{:.4f}"),
+    ("tf-idf fit peak GiB", "linear", "peak_gib", "{:.2f}"),
     ("recommend s", "recommend", "seconds", "{:.0f}"),
     ("recommend peak GiB", "recommend", "peak_gib", "{:.2f}"),
 )
@@ -467,7 +495,7 @@ def print_against_baseline(
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", nargs="+", type=int, default=[25_000, 250_000])
-    parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES))
+    parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES[:3]))
     parser.add_argument("--workdir", type=Path, default=None, help="data, logs (default: a temp)")
     parser.add_argument("--recommend", action="store_true", help="also time embrec recommend")
     parser.add_argument("--recommend-sizes", nargs="+", type=int, default=[25_000])
