@@ -531,7 +531,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                     row["stages"][stage] = result
                     said = result.get("error") or ", ".join(
                         f"{what} {result[key]:.1f} s"
-                        for key, what in (("seconds", "took"), ("pool_s", "pool"), ("cnn_s", "cnn"))
+                        for key, what in (
+                            ("seconds", "took"),
+                            ("pool_s", "pool"),
+                            ("cnn_s", "cnn"),
+                            ("linear_s", "tf-idf fit"),
+                        )
                         if key in result
                     )
                     print(f"  {stage} [{code['label']}]: {said}, peak {result['peak_gib']:.2f} GiB")
