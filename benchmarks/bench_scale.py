@@ -177,19 +177,27 @@ except FileNotFoundError:  # the prepare stage did not run
     measures = {"prepared": "here"}
 space = load_space(RunConfig(data=data, out="unused").space)
 x = prepared.x["train"]
-if stage == "linear":
-    entry = next(e for e in space.first if e["encoder"] == "linear")
-    config = {key: value for key, value in entry.items() if key != "name"}
-    started = time.perf_counter()
-    outcome = fit_candidate(
-        Candidate("tf-idf", None),
+
+
+def one_epoch_trial(strategy, config, **options):
+    # one epoch as a search trial takes it: early stopping's scoring on validation included
+    return fit_candidate(
+        Candidate(strategy, None),
         config,
         prepared,
         seed=0,
         max_epochs=1,
         patience=1,
         batch_size=space.batch_size,
+        **options,
     )
+
+
+if stage == "linear":
+    entry = next(e for e in space.first if e["encoder"] == "linear")
+    config = {key: value for key, value in entry.items() if key != "name"}
+    started = time.perf_counter()
+    outcome = one_epoch_trial("tf-idf", config)
     measures.update(
         linear_s=time.perf_counter() - started,
         linear_val=outcome.val_accuracy,
@@ -232,17 +240,7 @@ for encoder in ("pool", "cnn"):
         measures[f"{encoder}_test_s"] = time.perf_counter() - started
     # the same epoch as a search trial or an evidence run takes it: scored on validation after
     started = time.perf_counter()
-    fit_candidate(
-        Candidate("learned", None),
-        config,
-        prepared,
-        seed=0,
-        max_epochs=1,
-        patience=1,
-        batch_size=space.batch_size,
-        epoch_tokens=space.epoch_tokens,
-        **scoring,
-    )
+    one_epoch_trial("learned", config, epoch_tokens=space.epoch_tokens, **scoring)
     measures[f"{encoder}_trial_s"] = time.perf_counter() - started
 print(json.dumps(measures))
 """

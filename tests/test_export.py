@@ -285,6 +285,18 @@ EXPORT_MODES = {
 
 
 @pytest.mark.slow
+def _learned(vocabulary: Vocabulary, config: dict) -> object:
+    """An untrained two-class model with a learned embedding over `vocabulary`."""
+    return build_model(
+        Candidate("learned"),
+        config,
+        vocabulary_size=len(vocabulary),
+        num_classes=2,
+        embedding_matrix=None,
+        covered=None,
+    )
+
+
 def test_every_tokeniser_mode_exports_a_model_whose_ids_are_training_ids(tmp_path) -> None:
     """Real Chinese and English reviews and the awkward probes of several scripts give the same
     probabilities from raw strings as from `recommender.text` ids, in every mode; the ascii
@@ -299,14 +311,7 @@ def test_every_tokeniser_mode_exports_a_model_whose_ids_are_training_ids(tmp_pat
     folders = {}
     for name, rules in EXPORT_MODES.items():
         vocabulary = Vocabulary.build(tokenize_all(texts[::2], rules))  # half: unseen words too
-        model = build_model(
-            Candidate("learned"),
-            config,
-            vocabulary_size=len(vocabulary),
-            num_classes=2,
-            embedding_matrix=None,
-            covered=None,
-        )
+        model = _learned(vocabulary, config)
         folder = tmp_path / name
         exported = export_model(
             model,
@@ -710,14 +715,7 @@ def test_a_model_trained_on_the_test_split_checks_parity_on_a_bounded_sample(
     vocabulary = Vocabulary.build(tokenize_all(texts))
     config = {"encoder": "pool", "pooling": "mean", "hidden_units": 0, "dropout": 0.0}
     config |= {"learning_rate": 1e-3, "embedding_dim": 8}
-    model = build_model(
-        Candidate("learned"),
-        config,
-        vocabulary_size=len(vocabulary),
-        num_classes=2,
-        embedding_matrix=None,
-        covered=None,
-    )
+    model = _learned(vocabulary, config)
     checked: list[list[str]] = []
     real = export._write_on_tensorflow
 
