@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from recommender.batches import batch_order, length_batches, trailing_padding
+from recommender.batches import length_batches, trailing_padding
 from recommender.data import stratified_sample
 from recommender.linear import fit_tfidf
 from recommender.models import TFIDF, Candidate, build_model, unfreeze, warmup_epochs
@@ -159,11 +159,9 @@ def predict_split(model: Any, x: np.ndarray, config: dict[str, Any]) -> np.ndarr
         trailing=trailing_padding(config),
         seed=None,
     )
-    # the rows in the order `length_batches` gives them (the same call it makes)
-    order = batch_order(np.count_nonzero(x, axis=1), VALIDATION_BATCH_SIZE, None)
     probabilities = np.asarray(model.predict(batches, verbose=0))
     ordered = np.empty_like(probabilities)
-    ordered[np.concatenate(order)] = probabilities
+    ordered[np.concatenate(batches.batches)] = probabilities  # each batch's rows, as served
     return ordered
 
 
