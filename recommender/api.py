@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from recommender.budget import RunClock, reserve_rounds
+from recommender.budget import RunClock, members_within, reserve_rounds
 from recommender.config import RunConfig, lock_run, open_run
 from recommender.data import Dataset, Splits, load_dataset, load_splits
 from recommender.decide import Recommendation, decide, domain_verdict, explain
@@ -31,7 +31,7 @@ from recommender.evidence import (
 )
 from recommender.export import DEFAULT_EXTENSION
 from recommender.files import write_json, write_text
-from recommender.models import Candidate, candidates_for
+from recommender.models import TFIDF, Candidate, candidates_for
 from recommender.prepare import Prepared
 from recommender.pretrain import Corpus, Settings, domain_vectors, run_corpus
 from recommender.profile import DatasetProfile, profile_dataset
@@ -359,8 +359,18 @@ def _recommend(
 
     events("export", {"candidate": recommendation.recommended})
     clock.begin("final model and export")
+    members = members_within(
+        clock, config.final_models, max(run.train_seconds for run in chosen.runs)
+    )
     model_summary = export_final_model(
-        config, space, inputs, splits, chosen, run_dir / "model", export_vocab=export_vocab
+        config,
+        space,
+        inputs,
+        splits,
+        chosen,
+        run_dir / "model",
+        export_vocab=export_vocab,
+        members=members,
     )
     report = build_report(
         config,
@@ -412,10 +422,14 @@ def export_final_model(
     model_dir: Path,
     *,
     export_vocab: int,
+    members: int,
 ) -> dict[str, Any]:
     """Retrain a finalist for the median best epoch of its evidence runs and export it into
     `model_dir`; returns report.json's "model" section. `recommend()` and `export()` both go
-    through here, so a runner-up is exported exactly as the winner is.
+    through here, so a runner-up is exported exactly as the winner is. With `members` above 1
+    it is retrained that many times, with seeds `config.seed`, `config.seed + 1`, ..., and the
+    exported model averages their probabilities (a tf-idf model is fitted once: its solution
+    has no seed).
 
     With `--final all` (the default) it trains on every labelled document, test split included
     (a user's own `--test` file excepted): the evidence has already measured the option, and on
@@ -439,21 +453,27 @@ def export_final_model(
         seed=config.seed,
     )
     candidate = Candidate.from_key(chosen.candidate)
-    outcome = fit_candidate(
-        candidate,
-        chosen.config,
-        final,
-        seed=config.seed,
-        max_epochs=chosen.median_best_epoch,
-        patience=space.patience,
-        batch_size=space.batch_size,
-        epoch_tokens=space.epoch_tokens,
-        train_splits=parts,
-        fixed_epochs=chosen.median_best_epoch,
-    )
+    seeds = [
+        config.seed + number for number in range(1 if candidate.strategy == TFIDF else members)
+    ]
+    models = [
+        fit_candidate(
+            candidate,
+            chosen.config,
+            final,
+            seed=seed,
+            max_epochs=chosen.median_best_epoch,
+            patience=space.patience,
+            batch_size=space.batch_size,
+            epoch_tokens=space.epoch_tokens,
+            train_splits=parts,
+            fixed_epochs=chosen.median_best_epoch,
+        ).model
+        for seed in seeds
+    ]
     vectors = next((v for v in inputs.vectors if v.name == candidate.vectors), None)
     exported = export_model(
-        outcome.model,
+        models,
         final.vocabulary,
         final.sequence_length,
         final.classes,
@@ -479,6 +499,7 @@ def export_final_model(
         "expected_accuracy": chosen.accuracy_mean,
         "backend": keras.backend.backend(),
         "epochs": chosen.median_best_epoch,
+        "member_seeds": seeds,
         "vocabulary_size": len(final.vocabulary.words),
         "exported_vocabulary_size": exported.vocabulary_size,
         "sequence_length": final.sequence_length,
@@ -587,6 +608,7 @@ def _export(
         _evidence_from_dict(entries[candidate]),
         model_dir,
         export_vocab=export_vocab,
+        members=config.final_models,
     )
     write_model_card(model_dir, {**report, "model": model})
     return model_dir

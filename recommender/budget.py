@@ -73,6 +73,19 @@ class RunClock:
         }
 
 
+def members_within(clock: RunClock, requested: int, seconds_each: float) -> int:
+    """How many of the `requested` models the exported one averages (`--final-models`) the run
+    trains: the first always (a verdict needs its model), each further one while the time left
+    covers another training of `seconds_each` (the chosen option's longest evidence run: the
+    final models train on more documents, for fewer epochs). Those left out are recorded."""
+    extra = requested - 1
+    if clock.seconds is not None and seconds_each > 0:
+        extra = min(extra, int(clock.left() // seconds_each))
+    if extra < requested - 1:
+        clock.skip(f"{requested - 1 - extra} of {requested} final models", seconds_each)
+    return 1 + extra
+
+
 def reserve_rounds(seeds: int, jobs: int, candidates: int) -> float:
     """What the search keeps for the stages that must follow it, in lengths of its longest
     round: `seeds` repetitions of the evidence, which trains the candidates one after another

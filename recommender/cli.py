@@ -209,6 +209,15 @@ def recommend(
             "A --test file is never trained on.",
         ),
     ] = "all",
+    final_models: Annotated[
+        int,
+        typer.Option(
+            help="Models of the recommended configuration, each trained with its own seed, whose "
+            "probabilities the exported model averages: one training's luck weighs less (1: one "
+            "model; a tf-idf model is always one, its fit has no seed). Under --time-budget, only "
+            "those the time left covers.",
+        ),
+    ] = 3,
     seed: Annotated[int, typer.Option(help="Seed for splits, sampling and training.")] = 0,
     min_effect: Annotated[
         float, typer.Option(help="Smallest lead, in accuracy points, that counts as a win.")
@@ -277,6 +286,7 @@ def recommend(
             seed=seed,
             min_effect=min_effect,
             final=final,
+            final_models=final_models,
             yardsticks=yardsticks,
             learning_curve=learning_curve,
             engine=engine,

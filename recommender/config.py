@@ -46,6 +46,7 @@ class RunConfig:
     time_budget: float | None = None  # seconds for the whole run (budget.RunClock); None: none
     storage: str | None = None  # an Optuna storage URL; None: RUN/study.db
     final: str = "all"  # what the exported model trains on: all labels, or all but the test split
+    final_models: int = 3  # models (seeds) the exported model averages; tf-idf's is always one
     test: str | None = None  # the user's own test split (a file read as DATA is); None: drawn
     validation: str | None = None  # the user's own validation split; None: drawn from DATA
     tokenizer: str = "unicode"  # or "ascii" (Keras' built-in rules; see recommender.text)
@@ -58,6 +59,7 @@ class RunConfig:
             ("--seeds", self.seeds >= 1, "at least 1"),
             ("--more-seeds", self.more_seeds >= 0, "zero or more"),
             ("--final", self.final in FINAL_FITS, " or ".join(FINAL_FITS)),
+            ("--final-models", self.final_models >= 1, "at least 1"),
             ("--trials", self.trials is None or self.trials >= 1, "at least 1"),
             ("--min-effect", self.min_effect >= 0, "zero or more"),
             ("test_fraction", 0 < self.test_fraction < 0.9, "between 0 and 0.9"),

@@ -31,7 +31,7 @@ import numpy as np
 
 from recommender.errors import UserError
 from recommender.files import write_json, write_text
-from recommender.models import appended_rows
+from recommender.models import appended_rows, averaged
 from recommender.report.files import accuracy_words
 from recommender.text import (
     ASCII_RULES,
@@ -161,7 +161,7 @@ class _Variant:
 
 
 def export_model(
-    int_model: Any,
+    members: Sequence[Any],
     vocabulary: Vocabulary,
     sequence_length: int,
     classes: Sequence[str],
@@ -175,7 +175,9 @@ def export_model(
     held_out: bool = True,
     rules: Rules = DEFAULT_RULES,
 ) -> ExportedModel:
-    """Write model.keras, saved_model/ and labels.json into `model_dir`.
+    """Write model.keras, saved_model/ and labels.json into `model_dir`: the model on raw
+    strings whose probabilities are the mean of `members`' (models on token ids of one
+    configuration; one member is exported as it is, see `models.averaged`).
 
     With `vectors` (pretrained strategies) and a positive `extension_limit`, the model exported
     with the vocabulary extension is measured against the one without it on the test split, and
@@ -187,7 +189,9 @@ def export_model(
     if not held_out and len(test_texts) > PARITY_TEXTS:
         kept = np.linspace(0, len(test_texts) - 1, PARITY_TEXTS).round().astype(int)
         test_texts, test_labels = [test_texts[i] for i in kept], np.asarray(test_labels)[kept]
-    base = _Variant(vocabulary, _with_rows(int_model, {}), int_model)
+    base = _Variant(
+        vocabulary, averaged([_with_rows(m, {}) for m in members]), averaged(list(members))
+    )
     variants = [base]
     extension: dict[str, Any] = {"limit": extension_limit, "words": 0, "kept": False}
     if vectors is None:
@@ -205,7 +209,7 @@ def export_model(
         words, rows = extension_rows(vectors, vocabulary, extension_limit, rules)
         extension["words"] = len(words)
         if words:
-            extended = _with_rows(int_model, appended_rows(int_model, rows))
+            extended = averaged([_with_rows(m, appended_rows(m, rows)) for m in members])
             variants.append(_Variant(Vocabulary(vocabulary.words + words), extended, extended))
         else:
             extension["reason"] = "the vectors' most frequent words are all training words"
@@ -455,6 +459,13 @@ def model_card(report: dict[str, Any]) -> str:
         + f", texts cut to {model['sequence_length']} tokens "
         f"({_cut_words(model['sequence_length'])}).",
     ]
+    seeds = model.get("member_seeds", [])  # older runs: one model
+    if len(seeds) > 1:
+        lines.append(
+            f"- The mean of the probabilities of {len(seeds)} models of this configuration, "
+            f"trained alike with seeds {', '.join(map(str, seeds))}: one training's luck weighs "
+            "less."
+        )
     vectors = model.get("vectors")
     if vectors:
         source = f" (`{vectors['source']}`)" if vectors["source"] != vectors["name"] else ""

@@ -484,6 +484,22 @@ def _rnn_encoder(keras: Any, ids: Any, vectors: Any, config: dict[str, Any]) -> 
     )
 
 
+def averaged(members: list[Any]) -> Any:
+    """One model on token ids whose probabilities are the mean of `members`' (models of one
+    configuration trained with different seeds): averaging independently trained networks
+    lowers the variance one training leaves in the answer. One member is returned as it is.
+    The members are renamed `member_0`, `member_1`, ... (a model's layer names must differ)."""
+    import keras
+
+    if len(members) == 1:
+        return members[0]
+    for number, member in enumerate(members):
+        member.name = f"member_{number}"
+    ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+    probabilities = keras.layers.Average(name="probabilities")([m(ids) for m in members])
+    return keras.Model(ids, probabilities, name="average")
+
+
 def kernel_widths(value: str | int) -> tuple[int, ...]:
     """ "3,4,5" -> (3, 4, 5); the TOML keeps widths as a string so a set is one choice."""
     return tuple(int(part) for part in str(value).split(","))

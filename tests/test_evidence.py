@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from recommender import evidence as evidence_module
-from recommender.budget import RunClock
+from recommender.budget import RunClock, members_within
 from recommender.data import Splits, split
 from recommender.evidence import Cost, SeedRun, gather_until_decided, redraw, redraws
 from recommender.models import Candidate
@@ -196,3 +196,18 @@ def test_a_learned_layer_on_small_data_needs_more_steps_than_eight_epochs_give()
     budgeted = accuracy(epochs, patience)
     assert short <= majority + 0.02
     assert budgeted >= short + 0.05
+
+
+def test_the_final_models_are_those_the_time_left_covers_and_always_one() -> None:
+    """`--final-models 3` under a budget: every model without a budget or with time enough,
+    the first one always, and the models left out are recorded in the report's budget."""
+    assert members_within(RunClock(None), 3, 50.0) == 3
+    assert members_within(RunClock(3600.0), 3, 50.0) == 3
+    tight = RunClock(120.0)  # covers two more trainings of 50 s, not three
+    assert members_within(tight, 4, 50.0) == 3
+    [skipped] = tight.skipped
+    assert skipped["stage"] == "1 of 4 final models" and skipped["needed_seconds"] == 50.0
+    spent = RunClock(10.0)
+    assert members_within(spent, 3, 50.0) == 1
+    assert spent.skipped[0]["stage"] == "2 of 3 final models"
+    assert members_within(RunClock(10.0), 1, 50.0) == 1

@@ -143,6 +143,9 @@ def test_the_model_folder_holds_both_formats_labels_card_and_the_report(run) -> 
     assert f"test accuracy {model['test_accuracy'] * 100:.1f}% from raw strings" in card
     assert "## Intended use" in card and "## Limits" in card
     assert "glove-6b-50d covers" in card or model["candidate"] == "learned"
+    # the default --final-models: three trainings of the configuration, averaged
+    assert model["member_seeds"] == [0, 1, 2]
+    assert "The mean of the probabilities of 3 models of this configuration" in card
 
 
 @pytest.mark.slow
@@ -238,12 +241,15 @@ def test_the_vocabulary_extension_is_measured_and_kept_only_if_it_does_not_hurt(
     words = model.get_layer("tokenize").get_vocabulary()[2:]
     training = report["vocabulary_size"]
     assert len(words) == training + (extension["words"] if extension["kept"] else 0)
-    if extension["kept"]:  # frozen: the extra rows are exactly the pretrained ones
-        extra = words[training:]
-        matrix = np.asarray(model.layers[-1].get_layer("embedding").embeddings)
+    if extension["kept"]:  # frozen: the extra rows are exactly the pretrained ones, in each
+        extra = words[training:]  # of the models the export averages
         glove = load_vectors("glove-6b-50d", extra[:200])
         expected = np.stack([glove.lookup(word)[0] for word in extra[:200]])
-        np.testing.assert_array_equal(matrix[training + 2 : training + 202], expected)
+        members = [layer for layer in model.layers[-1].layers if layer.name.startswith("member_")]
+        assert len(members) == len(report["member_seeds"]) == 3
+        for member in members:
+            matrix = np.asarray(member.get_layer("embedding").embeddings)
+            np.testing.assert_array_equal(matrix[training + 2 : training + 202], expected)
 
 
 def test_extension_words_are_the_most_frequent_unseen_words_with_their_file_rows(
@@ -314,7 +320,7 @@ def test_every_tokeniser_mode_exports_a_model_whose_ids_are_training_ids(tmp_pat
         model = _learned(vocabulary, config)
         folder = tmp_path / name
         exported = export_model(
-            model,
+            [model],
             vocabulary,
             30,
             ["a", "b"],
@@ -430,7 +436,7 @@ def test_each_new_strategy_exports_a_raw_string_model_that_loads_in_a_fresh_proc
         ).model
         folder = tmp_path / strategy
         exported = export_model(
-            model,
+            [model],
             prepared.vocabulary,
             prepared.sequence_length,
             prepared.classes,
@@ -459,6 +465,70 @@ def test_each_new_strategy_exports_a_raw_string_model_that_loads_in_a_fresh_proc
         answer = np.array(answer)
         np.testing.assert_allclose(answer.sum(axis=1), 1.0, rtol=1e-5)
         assert np.abs(answer - from_ids).max() < 1e-5, strategy
+
+
+@pytest.mark.slow
+def test_an_average_of_models_answers_their_mean_from_raw_strings_with_the_extension(
+    tmp_path,
+) -> None:
+    """Fine-tuned models trained with two seeds, exported as one (the vocabulary extension
+    appended to each and measured): loaded without embrec, it answers from raw strings the mean
+    of the two models' answers on ids, not either model's alone. Training texts hold only
+    training words, so the extension, kept or not, leaves their answers as they were."""
+    import_keras()
+    dataset = load_dataset(EXAMPLES / "customer_reviews.txt")
+    texts, labels = list(dataset.texts[::20]), list(dataset.labels[::20])
+    tokens = tokenize_all(texts, ASCII_RULES)
+    needed = {t for document in tokens for t in document}
+    vectors = load_vectors("glove-6b-50d", needed, rules=ASCII_RULES)
+    splits = split(labels, seed=0)
+    prepared = prepare(
+        tokens, labels, splits, [vectors], max_vocabulary=5000, max_length=30, seed=0
+    )
+    config = {"encoder": "pool", "pooling": "mean-max", "hidden_units": 0, "dropout": 0.1}
+    config |= {"learning_rate": 0.01, "oov_init": "random"}
+    candidate = Candidate("fine-tuned", vectors.name)
+    members = [
+        fit_candidate(
+            candidate,
+            config,
+            prepared,
+            seed=seed,
+            max_epochs=2,
+            patience=1,
+            batch_size=32,
+            fixed_epochs=2,
+        ).model
+        for seed in (0, 1)
+    ]
+    train_texts = [texts[i] for i in splits.train]
+    ids = prepared.vocabulary.encode(
+        tokenize_all(train_texts, ASCII_RULES), prepared.sequence_length
+    )
+    each = [member.predict(ids, verbose=0) for member in members]
+    assert np.abs(each[0] - each[1]).max() > 1e-3  # the seeds made two different models
+    folder = tmp_path / "average"
+    exported = export_model(
+        members,
+        prepared.vocabulary,
+        prepared.sequence_length,
+        prepared.classes,
+        folder,
+        test_texts=[texts[i] for i in splits.test],
+        test_labels=prepared.y["test"],
+        vectors=vectors,
+        extension_limit=30,
+        rules=ASCII_RULES,
+    )
+    assert exported.max_abs_diff < 1e-5
+    assert exported.extension["words"] == 30
+    (answer,) = _in_a_fresh_process(
+        tmp_path,
+        {"texts": train_texts, "folder": str(folder)},
+        "model = keras.models.load_model(request['folder'] + '/model.keras')\n"
+        "answers = [np.asarray(model(texts)).tolist()]\n",
+    )
+    np.testing.assert_allclose(np.array(answer), (each[0] + each[1]) / 2, atol=1e-5)
 
 
 @pytest.mark.slow
@@ -536,7 +606,7 @@ def test_a_model_built_under_jax_or_torch_is_wrapped_by_a_tensorflow_subprocess(
         "model = build_model(Candidate('learned'), config, vocabulary_size=len(vocabulary),\n"
         "                    num_classes=2, embedding_matrix=None,\n"
         "                    covered=None)\n"
-        "exported = export_model(model, vocabulary, 8, ['neg', 'pos'], Path(sys.argv[1]),\n"
+        "exported = export_model([model], vocabulary, 8, ['neg', 'pos'], Path(sys.argv[1]),\n"
         "                        test_texts=texts, test_labels=np.array([1, 0, 0, 0, 1]))\n"
         "print(json.dumps([keras.backend.backend(), exported.max_abs_diff]))\n"
     )
@@ -670,6 +740,8 @@ def test_a_run_won_by_tf_idf_says_no_embedding_layer_and_exports_it_for_plain_ke
     predicted = [labels[i] for i in np.array(answer).argmax(axis=1)]
     accuracy = np.mean([p == t for p, t in zip(predicted, truth, strict=True)])
     assert accuracy == pytest.approx(_model_report(out / "model")["test_accuracy"], abs=1e-9)
+    assert _model_report(out / "model")["member_seeds"] == [0]  # its fit has no seed
+    assert "models of this configuration" not in card
 
 
 def test_a_very_long_text_is_predicted_in_a_batch_of_its_own(monkeypatch) -> None:
@@ -726,7 +798,7 @@ def test_a_model_trained_on_the_test_split_checks_parity_on_a_bounded_sample(
     monkeypatch.setattr(export, "_write_on_tensorflow", recording)
     monkeypatch.setattr(export, "PARITY_TEXTS", 10)
     exported = export_model(
-        model,
+        [model],
         vocabulary,
         30,
         ["a", "b"],
