@@ -146,6 +146,7 @@ def test_the_model_folder_holds_both_formats_labels_card_and_the_report(run) -> 
     # the default --final-models: three trainings of the configuration, averaged
     assert model["member_seeds"] == [0, 1, 2]
     assert "The mean of the probabilities of 3 models of this configuration" in card
+    assert "the mean of 3 trainings (seeds 0, 1, 2)" in (out / "report.md").read_text()
 
 
 @pytest.mark.slow

@@ -234,3 +234,16 @@ def test_options_all_at_the_majority_rate_are_flagged_in_the_headline() -> None:
     assert at_majority_rate(constant, [{**majority[0], "accuracy_mean": 0.5}], 0.5, 0.5)["flag"]
     weak = [_option("learned", [0.56, 0.56], [0.56, 0.56])]  # weak but real signal
     assert not at_majority_rate(weak, [{**majority[0], "accuracy_mean": 0.5}], 0.5, 0.5)["flag"]
+
+
+def test_the_exported_model_line_says_how_many_trainings_it_averages() -> None:
+    """report.md and report.html name the trainings an averaged export holds; a one-model
+    export (tf-idf, `--final-models 1`, older runs) says nothing of the kind."""
+    from recommender.report.files import retraining_words
+
+    model = {"trained_on": "train+validation+test", "epochs": 5, "member_seeds": [0, 1, 2]}
+    assert retraining_words(model) == (
+        "retrained on train+validation+test for 5 epochs, the mean of 3 trainings (seeds 0, 1, 2)"
+    )
+    for one in ({**model, "member_seeds": [0]}, {"trained_on": "train", "epochs": 2}):
+        assert "mean of" not in retraining_words(one)

@@ -9,6 +9,16 @@ from recommender.files import write_json, write_text
 from recommender.models import TFIDF
 
 
+def retraining_words(model: dict[str, Any]) -> str:
+    """How the exported model was trained: "retrained on train+validation for 5 epochs", and
+    "the mean of 3 trainings (seeds 0, 1, 2)" when it averages several."""
+    seeds = model.get("member_seeds", [])  # older runs: one training
+    words = f"retrained on {model['trained_on']} for {model['epochs']} epochs"
+    if len(seeds) > 1:
+        words += f", the mean of {len(seeds)} trainings (seeds {', '.join(map(str, seeds))})"
+    return words
+
+
 def accuracy_words(model: dict[str, Any]) -> str:
     """How well the exported model (report.json's "model") does, as reports and cards say it."""
     if model.get("test_accuracy") is not None:
@@ -198,8 +208,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "## Exported model",
         "",
-        f"`{model['path']}` ({model['candidate']}, retrained on {model['trained_on']} for "
-        f"{model['epochs']} epochs) takes raw strings; {accuracy_words(model)}.",
+        f"`{model['path']}` ({model['candidate']}, {retraining_words(model)}) takes raw "
+        f"strings; {accuracy_words(model)}.",
         "",
         "## Reproduce",
         "",

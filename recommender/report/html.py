@@ -19,6 +19,7 @@ from recommender.report.files import (
     describe,
     headline,
     neighbours_line,
+    retraining_words,
     search_line,
     time_line,
 )
@@ -401,8 +402,8 @@ def _reproduce(report: dict[str, Any]) -> list[str]:
     versions = ", ".join(f"{k} {v}" for k, v in report["versions"].items())
     return [
         "<h2>Exported model</h2>",
-        f"<p><code>{escape(model['path'])}</code> ({escape(model['candidate'])}, retrained on "
-        f"{escape(model['trained_on'])} for {model['epochs']} epochs) takes raw strings; "
+        f"<p><code>{escape(model['path'])}</code> ({escape(model['candidate'])}, "
+        f"{escape(retraining_words(model))}) takes raw strings; "
         f"{escape(accuracy_words(model))}.</p>",
         "<h2>Reproduce</h2>",
         f"<p><code>{escape(report['command'])}</code></p>",
