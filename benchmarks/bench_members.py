@@ -40,51 +40,25 @@ def one_run(run: Path, test_csv: Path, models: int) -> dict[str, object] | None:
     singly and averaged; None for a tf-idf run."""
     from recommender import api
     from recommender.models import TFIDF, Candidate
-    from recommender.prepare import prepare
-    from recommender.search.trial import fit_candidate
     from recommender.space import load_space
     from recommender.text import tokenize_all
 
     config, report = api._finished_run(run)
     key = report["model"]["candidate"]
-    candidate = Candidate.from_key(key)
-    if candidate.strategy == TFIDF:
+    if Candidate.from_key(key).strategy == TFIDF:
         return None
     chosen = api._evidence_from_dict(next(e for e in report["evidence"] if e["candidate"] == key))
-    space = load_space(config.space)
     dataset, splits = api._load_splits(config)
     inputs = api._config_inputs(config, dataset)
-    parts = api.final_parts(config, splits)
-    final = prepare(
-        inputs.tokens,
-        inputs.dataset.labels,
-        splits,
-        inputs.vectors,
-        fit_on=parts,
-        max_vocabulary=config.max_vocabulary,
-        max_length=config.max_length,
-        seed=config.seed,
+    seeds = range(config.seed, config.seed + models)
+    final, trained = api.train_final_models(
+        config, load_space(config.space), inputs, splits, chosen, seeds
     )
-    texts, labels = test_split(
-        test_csv, config.text_column or "text", config.label_column or "label"
-    )
+    text_column, label_column = config.text_column or "text", config.label_column or "label"
+    texts, labels = test_split(test_csv, text_column, label_column)
     truth = np.array([final.classes.index(label) for label in labels])
     ids = final.vocabulary.encode(tokenize_all(texts, inputs.rules), final.sequence_length)
-    probabilities = []
-    for seed in range(config.seed, config.seed + models):
-        model = fit_candidate(
-            candidate,
-            chosen.config,
-            final,
-            seed=seed,
-            max_epochs=chosen.median_best_epoch,
-            patience=space.patience,
-            batch_size=space.batch_size,
-            epoch_tokens=space.epoch_tokens,
-            train_splits=parts,
-            fixed_epochs=chosen.median_best_epoch,
-        ).model
-        probabilities.append(model.predict(ids, batch_size=512, verbose=0))
+    probabilities = [model.predict(ids, batch_size=512, verbose=0) for model in trained]
 
     def accuracy(members: list[int]) -> float:
         mean = np.mean([probabilities[i] for i in members], axis=0)

@@ -438,39 +438,13 @@ def export_final_model(
     import keras
 
     from recommender.export import export_model
-    from recommender.prepare import prepare
-    from recommender.search.trial import fit_candidate
 
     parts = final_parts(config, splits)
-    final = prepare(
-        inputs.tokens,
-        inputs.dataset.labels,
-        splits,
-        inputs.vectors,
-        fit_on=parts,
-        max_vocabulary=config.max_vocabulary,
-        max_length=config.max_length,
-        seed=config.seed,
-    )
     candidate = Candidate.from_key(chosen.candidate)
     seeds = [
         config.seed + number for number in range(1 if candidate.strategy == TFIDF else members)
     ]
-    models = [
-        fit_candidate(
-            candidate,
-            chosen.config,
-            final,
-            seed=seed,
-            max_epochs=chosen.median_best_epoch,
-            patience=space.patience,
-            batch_size=space.batch_size,
-            epoch_tokens=space.epoch_tokens,
-            train_splits=parts,
-            fixed_epochs=chosen.median_best_epoch,
-        ).model
-        for seed in seeds
-    ]
+    final, models = train_final_models(config, space, inputs, splits, chosen, seeds)
     vectors = next((v for v in inputs.vectors if v.name == candidate.vectors), None)
     exported = export_model(
         models,
@@ -513,6 +487,50 @@ def export_final_model(
         "model_bytes": exported.model_bytes,
         "saved_model_bytes": exported.saved_model_bytes,
     }
+
+
+def train_final_models(
+    config: RunConfig,
+    space: SearchSpace,
+    inputs: Inputs,
+    splits: Splits,
+    chosen: CandidateEvidence,
+    seeds: Sequence[int],
+) -> tuple[Prepared, list[Any]]:
+    """The final model's preparation (on `final_parts`) and one training of the finalist per
+    seed, each for the median best epoch of its evidence runs: what `export_final_model` exports
+    and `benchmarks/bench_members.py` scores."""
+    from recommender.prepare import prepare
+    from recommender.search.trial import fit_candidate
+
+    parts = final_parts(config, splits)
+    final = prepare(
+        inputs.tokens,
+        inputs.dataset.labels,
+        splits,
+        inputs.vectors,
+        fit_on=parts,
+        max_vocabulary=config.max_vocabulary,
+        max_length=config.max_length,
+        seed=config.seed,
+    )
+    candidate = Candidate.from_key(chosen.candidate)
+    models = [
+        fit_candidate(
+            candidate,
+            chosen.config,
+            final,
+            seed=seed,
+            max_epochs=chosen.median_best_epoch,
+            patience=space.patience,
+            batch_size=space.batch_size,
+            epoch_tokens=space.epoch_tokens,
+            train_splits=parts,
+            fixed_epochs=chosen.median_best_epoch,
+        ).model
+        for seed in seeds
+    ]
+    return final, models
 
 
 def final_parts(config: RunConfig, splits: Splits) -> tuple[str, ...]:
