@@ -31,7 +31,7 @@ from recommender.evidence import (
 )
 from recommender.export import DEFAULT_EXTENSION
 from recommender.files import write_json, write_text
-from recommender.models import TFIDF, Candidate, candidates_for
+from recommender.models import Candidate, candidates_for, final_trainings
 from recommender.prepare import Prepared
 from recommender.pretrain import Corpus, Settings, domain_vectors, run_corpus
 from recommender.profile import DatasetProfile, profile_dataset
@@ -360,7 +360,9 @@ def _recommend(
     events("export", {"candidate": recommendation.recommended})
     clock.begin("final model and export")
     members = members_within(
-        clock, config.final_models, max(run.train_seconds for run in chosen.runs)
+        clock,
+        final_trainings(Candidate.from_key(chosen.candidate), config.final_models),
+        max(run.train_seconds for run in chosen.runs),
     )
     model_summary = export_final_model(
         config,
@@ -428,8 +430,8 @@ def export_final_model(
     `model_dir`; returns report.json's "model" section. `recommend()` and `export()` both go
     through here, so a runner-up is exported exactly as the winner is. With `members` above 1
     it is retrained that many times, with seeds `config.seed`, `config.seed + 1`, ..., and the
-    exported model averages their probabilities (a tf-idf model is fitted once: its solution
-    has no seed).
+    exported model averages their probabilities (`models.final_trainings` says how many a
+    candidate takes: tf-idf's is one).
 
     With `--final all` (the default) it trains on every labelled document, test split included
     (a user's own `--test` file excepted): the evidence has already measured the option, and on
@@ -441,9 +443,7 @@ def export_final_model(
 
     parts = final_parts(config, splits)
     candidate = Candidate.from_key(chosen.candidate)
-    seeds = [
-        config.seed + number for number in range(1 if candidate.strategy == TFIDF else members)
-    ]
+    seeds = list(range(config.seed, config.seed + members))
     final, models = train_final_models(config, space, inputs, splits, chosen, seeds)
     vectors = next((v for v in inputs.vectors if v.name == candidate.vectors), None)
     exported = export_model(
@@ -626,7 +626,7 @@ def _export(
         _evidence_from_dict(entries[candidate]),
         model_dir,
         export_vocab=export_vocab,
-        members=config.final_models,
+        members=final_trainings(Candidate.from_key(candidate), config.final_models),
     )
     write_model_card(model_dir, {**report, "model": model})
     return model_dir

@@ -484,6 +484,12 @@ def _rnn_encoder(keras: Any, ids: Any, vectors: Any, config: dict[str, Any]) -> 
     )
 
 
+def final_trainings(candidate: Candidate, requested: int) -> int:
+    """How many trainings an exported model of `candidate` averages (`--final-models`): tf-idf's
+    is one, as its fit (a convex solution) gives the same model for every seed."""
+    return 1 if candidate.strategy == TFIDF else requested
+
+
 def averaged(members: list[Any]) -> Any:
     """One model on token ids whose probabilities are the mean of `members`' (models of one
     configuration trained with different seeds): averaging independently trained networks

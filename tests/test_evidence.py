@@ -10,7 +10,7 @@ from recommender import evidence as evidence_module
 from recommender.budget import RunClock, members_within
 from recommender.data import Splits, split
 from recommender.evidence import Cost, SeedRun, gather_until_decided, redraw, redraws
-from recommender.models import Candidate
+from recommender.models import Candidate, final_trainings
 from recommender.search.engine import TrialRecord
 from recommender.search.trial import fit_candidate
 from recommender.space import load_space
@@ -211,3 +211,8 @@ def test_the_final_models_are_those_the_time_left_covers_and_always_one() -> Non
     assert members_within(spent, 3, 50.0) == 1
     assert spent.skipped[0]["stage"] == "2 of 3 final models"
     assert members_within(RunClock(10.0), 1, 50.0) == 1
+    # tf-idf's export is one fit whatever is asked: a budget leaves none of it out
+    spared = RunClock(10.0)
+    assert members_within(spared, final_trainings(Candidate("tf-idf"), 3), 50.0) == 1
+    assert spared.skipped == []
+    assert final_trainings(Candidate("learned"), 3) == 3
