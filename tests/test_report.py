@@ -64,6 +64,13 @@ def test_html_report_is_self_contained_with_its_plots(run_dir: Path) -> None:
         assert heading in page
     assert report["command"] in page
     assert report["learning_curve"]["fractions"] == [0.1, 0.25, 0.5, 1.0]
+    # one training per share (a trend, at a third of the cost per option); 100% is the evidence
+    shares = [p for p in report["learning_curve"]["points"] if p["fraction"] < 1]
+    assert shares and all(len(p["accuracies"]) == 1 for p in shares)
+    full = {p["candidate"]: p for p in report["learning_curve"]["points"] if p["fraction"] == 1}
+    for option in report["evidence"]:
+        runs = [run["accuracy"] for run in option["runs"]]
+        assert full[option["candidate"]]["accuracies"] == runs
     assert len(report["per_class"]["confusion"]) == 2
 
 
