@@ -28,7 +28,8 @@ and its descendants), with an empty vectors cache of its own, as a new user's:
   fifth, the final fit, the validation score); seconds and peak. Past `linear.FIT_TOKENS`
   training tokens the fit takes a stratified sample, so its peak stops growing with the data.
 - recommend (`--recommend`, off by default): `embrec recommend DATA --out RUN --time-budget T`
-  at `--recommend-sizes`; seconds to recommendation (report.json's) and peak. The budget bounds
+  at `--recommend-sizes`; seconds to recommendation (report.json's) and peak, then each stage's
+  seconds and the run's peak at its end (which stage raised it). The budget bounds
   the whole run, but what a verdict needs always runs (the search's first round, the evidence's
   first repetitions, the final model), so a short budget is overrun by that much: report.json's
   `time_budget` says by how much and what was left out.
@@ -347,6 +348,8 @@ def run_stage(
             report = json.loads((run / "report.json").read_text())
             recommended = report["recommendation"]["recommended"]
             measures.update(seconds=report["seconds"], recommended=recommended)
+            measures.update(stage_seconds=report.get("stage_seconds"))
+            measures.update(stage_peak_gib=report.get("stage_peak_gib"))
         else:
             measures.update(last_json(result["stdout"]))
     except (ValueError, KeyError, IndexError, OSError) as error:
@@ -434,6 +437,17 @@ def print_tables(rows: Sequence[dict[str, Any]], labels: Sequence[str]) -> None:
         print_growth(rows, labels, [c for c in columns if c in TIMES or c in PEAKS])
     if len(labels) > 1:
         print_against_baseline(rows, labels, columns)
+    for row in rows:
+        result = row["stages"].get("recommend") or {}
+        if result.get("stage_peak_gib"):
+            stages = ", ".join(
+                f"{stage} {seconds:,.0f} s, {result['stage_peak_gib'][stage]:.2f}"
+                for stage, seconds in result["stage_seconds"].items()
+            )
+            print(
+                f"\nrecommend at {row['documents']:,} [{row['code']}], each stage's seconds and "
+                f"the run's peak GiB at its end: {stages}"
+            )
     failures = [
         f"- {stage} at {row['documents']:,} [{row['code']}], peak {result['peak_gib']:.2f} GiB: "
         + result["error"]

@@ -399,6 +399,7 @@ def _recommend(
             ),
             "time_budget": clock.summary(),
             "stage_seconds": clock.stage_seconds(),
+            "stage_peak_gib": clock.stage_peak_gib(),
             "domain_vectors": None
             if domain is None
             else domain_verdict(

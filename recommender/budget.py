@@ -12,6 +12,7 @@ so it holds on any machine and any data size."""
 from __future__ import annotations
 
 import math
+import sys
 import time
 from typing import Any
 
@@ -27,9 +28,13 @@ class RunClock:
         self.started = time.monotonic()
         self.skipped: list[dict[str, Any]] = []
         self.stages: list[tuple[str, float]] = []  # (stage, elapsed seconds when it began)
+        self.peaks: list[float | None] = []  # peak memory when each stage ended (all but the last)
 
     def begin(self, stage: str) -> None:
-        """Mark the start of a stage (and the end of the one before), for `stage_seconds`."""
+        """Mark the start of a stage (and the end of the one before), for `stage_seconds` and
+        `stage_peak_gib`."""
+        if self.stages:
+            self.peaks.append(peak_memory_gib())
         self.stages.append((stage, self.elapsed()))
 
     def stage_seconds(self) -> dict[str, float]:
@@ -41,6 +46,15 @@ class RunClock:
             stage: round(end - started, 1)
             for (stage, started), end in zip(self.stages, ends, strict=True)
         }
+
+    def stage_peak_gib(self) -> dict[str, float] | None:
+        """The process's peak memory when each stage ended, the last one ending now: a running
+        maximum, so the stage where it rises is the one that raised it (workers are other
+        processes, not counted). None where the platform does not say."""
+        peaks = [*self.peaks, peak_memory_gib()]
+        if None in peaks:
+            return None
+        return {stage: round(peak, 2) for (stage, _), peak in zip(self.stages, peaks, strict=True)}
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -71,6 +85,16 @@ class RunClock:
             "overrun_seconds": round(max(0.0, used - self.seconds), 1),
             "skipped": list(self.skipped),
         }
+
+
+def peak_memory_gib() -> float | None:
+    """This process's peak resident memory so far, in GiB; None without `resource` (Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # bytes on macOS, KiB elsewhere
+    return peak / 2**30 if sys.platform == "darwin" else peak / 2**20
 
 
 def members_within(clock: RunClock, requested: int, seconds_each: float) -> int:

@@ -305,6 +305,11 @@ def test_a_time_budget_bounds_the_run_and_the_report_says_what_it_left_out(tmp_p
     ]
     assert sum(stages.values()) == pytest.approx(report["seconds"], abs=0.5)
     assert "Time: read and profile" in (out / "report.md").read_text()
+    # and memory: the process's peak at each stage's end, a running maximum, named in report.md
+    peaks = list(report["stage_peak_gib"].values())
+    assert list(report["stage_peak_gib"]) == list(stages)
+    assert peaks[0] > 0 and peaks == sorted(peaks)
+    assert f"peak memory {peaks[-1]:.2f} GiB, reached in: " in (out / "report.md").read_text()
     assert budget["overrun_seconds"] == pytest.approx(budget["used_seconds"] - 1.0, abs=0.1)
     assert "left out: learning curve" in (out / "report.md").read_text()
     assert (search["stopped_by"], search["trials_per_candidate"]) == ("time", 1)

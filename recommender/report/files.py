@@ -90,12 +90,19 @@ def search_line(report: dict[str, Any]) -> str:
 
 
 def time_line(report: dict[str, Any]) -> str:
-    """Where the run's time went, stage by stage ("" for a report written before this)."""
+    """Where the run's time went, stage by stage, and which stage raised its memory to its peak
+    ("" for a report written before this)."""
     stages = report.get("stage_seconds")
     if not stages:
         return ""
     parts = ", ".join(f"{stage} {seconds:,.0f} s" for stage, seconds in stages.items())
-    return f"Time: {parts} ({report['seconds']:,.0f} s in all)"
+    text = f"Time: {parts} ({report['seconds']:,.0f} s in all)"
+    peaks = report.get("stage_peak_gib")
+    if peaks:
+        peak = max(peaks.values())
+        stage = next(stage for stage, value in peaks.items() if value == peak)
+        text += f"; peak memory {peak:.2f} GiB, reached in: {stage}"
+    return text
 
 
 def budget_words(budget: dict[str, Any] | None) -> str:
