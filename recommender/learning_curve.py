@@ -251,4 +251,10 @@ def describe_curves(points: Sequence[CurvePoint], recommended: str) -> list[str]
         else:
             text += "; twice the labelled data would likely not change the order"
         sentences.append(text)
+    spread = np.std(ours[-1].accuracies, ddof=1) * 100 if len(ours[-1].accuracies) > 1 else None
+    if sentences and spread is not None:
+        sentences.append(
+            f"each share's point is one training; on all the data one training of {recommended} "
+            f"varied by {spread:.1f} points (sd), so a gap or crossing smaller than that is noise"
+        )
     return sentences
