@@ -1,9 +1,9 @@
 """Learning curves: would more labelled data change the answer?
 
-Each finalist is retrained once on nested, stratified subsets (10%, 25%, 50%) of the training split,
-with the vocabulary, sequence length and embedding matrices rebuilt from that subset (a learned
-layer cannot know words it never saw), early-stopped on the full validation split and scored on
-the test split; the 100% point is the evidence itself. The TF-IDF yardstick gets the same
+Each finalist is retrained once on nested, stratified subsets (10%, 25%, 50%) of the training
+split, with the vocabulary, sequence length and embedding matrices rebuilt from that subset (a
+learned layer cannot know words it never saw), early-stopped on the full validation split and
+scored on the test split; the 100% point is the evidence itself. The TF-IDF yardstick gets the same
 subsets. Each point is cached as JSON, so a resumed run does not retrain it.
 """
 
