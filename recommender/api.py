@@ -28,6 +28,7 @@ from recommender.evidence import (
     per_class_results,
     redraw,
     redraws,
+    trial_runs,
 )
 from recommender.export import DEFAULT_EXTENSION
 from recommender.files import write_json, write_text
@@ -193,6 +194,7 @@ def _recommend(
     from recommender.report.files import write_reports
     from recommender.search.engine import (
         OUTCOME_FILE,
+        TRIAL_RUNS,
         Budget,
         best_trials,
         check_jobs,
@@ -298,6 +300,7 @@ def _recommend(
     def undecided(evidence: list[CandidateEvidence]) -> tuple[str, ...]:
         return decide(evidence, truth, min_effect=config.min_effect, seed=config.seed).undecided()
 
+    from_search = trial_runs(run_dir / TRIAL_RUNS, finalists, records, config.seed)
     evidence = gather_until_decided(
         finalists,
         prepared_for,
@@ -311,6 +314,7 @@ def _recommend(
         on_more=lambda keys, total: events("more_evidence", {"candidates": keys, "total": total}),
         clock=clock,
         spread=spread,
+        known=from_search,
     )
     if queue is not None:
         queue.set_state("over")
@@ -396,6 +400,7 @@ def _recommend(
                 redrawn,
                 "test" in splits.fixed,
                 spread is not None,
+                [e.candidate for e in from_search],
             ),
             "time_budget": clock.summary(),
             "stage_seconds": clock.stage_seconds(),

@@ -30,7 +30,7 @@ from recommender.files import read_json, write_json
 from recommender.models import Candidate, parameter_counts
 from recommender.prepare import Prepared
 from recommender.search.engine import CtrlC, TrialRecord
-from recommender.search.trial import fit_candidate, predict_split
+from recommender.search.trial import FitOutcome, fit_candidate, predict_split
 from recommender.space import SearchSpace
 
 if TYPE_CHECKING:
@@ -344,7 +344,13 @@ def _run_queued(
             raise RuntimeError(f"an evidence run failed: {error}") from None
 
 
-def method_words(repetitions: int, redrawn: bool, fixed_test: bool, spread: bool = False) -> str:
+def method_words(
+    repetitions: int,
+    redrawn: bool,
+    fixed_test: bool,
+    spread: bool = False,
+    from_search: Sequence[str] = (),
+) -> str:
     """How the evidence was gathered, for the report: what varies between repetitions, what
     the search has seen, and where the runs' seconds were measured."""
     varied = (
@@ -362,6 +368,12 @@ def method_words(repetitions: int, redrawn: bool, fixed_test: bool, spread: bool
         text += (
             " The configurations were chosen on the first draw's validation split, so a later "
             "draw may train on documents the search validated on (never on test documents)."
+        )
+    if from_search:
+        text += (
+            f" The first repetition of {', '.join(from_search)} is its search trial, its only "
+            "one (so not chosen among others): that trial trained with the first repetition's "
+            "seed, split and epochs, so it was scored on the test split instead of retrained."
         )
     if spread:
         text += (
@@ -397,14 +409,20 @@ def gather_until_decided(
     on_more: Callable[[Sequence[str], int], None] | None = None,
     clock: RunClock | None = None,
     spread: Spread | None = None,
+    known: Sequence[CandidateEvidence] = (),
 ) -> list[CandidateEvidence]:
-    """`repetitions` runs of every finalist; then, while `undecided(evidence)` names options
+    """`repetitions` runs of every finalist (`known` runs, the search's own, not trained again:
+    see `trial_runs`); then, while `undecided(evidence)` names options
     the evidence cannot yet tell apart, up to `more` further repetitions of those, in batches of
     `repetitions` (`on_more(keys, total)` hears of each batch). Under a time budget (`clock`) a
     batch starts only when the time left covers it and one more training (the final model's),
     at the durations measured so far; with the runs `spread` over several processes, at the
     pace measured in this run (wall seconds per second of training, at most 1)."""
     trained: list[SeedRun] = []
+    if on_run is not None:
+        for evidence_of in known:
+            for run in evidence_of.runs:
+                on_run(evidence_of.candidate, run)
     started = time.monotonic()
     evidence = gather_evidence(
         finalists,
@@ -413,6 +431,7 @@ def gather_until_decided(
         repetitions=range(repetitions),
         seed=seed,
         cache_dir=cache_dir,
+        earlier=known,
         on_run=on_run,
         spread=spread,
         trained=trained,
@@ -495,9 +514,16 @@ def seed_run(
         epoch_tokens=space.epoch_tokens,
         validation_documents=space.validation_documents,
     )
+    return scored_run(outcome, config, prepared, seed), outcome.model
+
+
+def scored_run(
+    outcome: FitOutcome, config: dict[str, Any], prepared: Prepared, seed: int
+) -> SeedRun:
+    """A trained model's run: its predictions on the test split and their scores."""
     predictions = predict_split(outcome.model, prepared.x["test"], config).argmax(axis=1)
     truth = prepared.y["test"]
-    run = SeedRun(
+    return SeedRun(
         seed=seed,
         accuracy=float(np.mean(predictions == truth)),
         macro_f1=macro_f1(truth, predictions, len(prepared.classes)),
@@ -505,7 +531,46 @@ def seed_run(
         train_seconds=round(outcome.seconds, 3),
         predictions=tuple(int(p) for p in predictions),
     )
-    return run, outcome.model
+
+
+def keep_trial_run(
+    folder: Path,
+    candidate: Candidate,
+    config: dict[str, Any],
+    prepared: Prepared,
+    outcome: FitOutcome,
+    seed: int,
+) -> None:
+    """Save a candidate's first search trial as the evidence would have measured it.
+
+    The first trial trains as the evidence's first repetition does: the run's seed, the run's
+    own split, the same epochs and early stopping. When it stays the candidate's only trial (a
+    large run whose time budget allows one round), `trial_runs` gives it to the evidence, which
+    then does not train it a second time. The search itself never reads this file."""
+    run = scored_run(outcome, config, prepared, seed)
+    cost = _measure_cost(outcome.model, prepared, candidate)
+    write_json(
+        _cache_file(folder, candidate.key, seed),
+        {"config": config, "run": asdict(run), "cost": asdict(cost)},
+    )
+
+
+def trial_runs(
+    folder: Path, finalists: dict[str, TrialRecord], records: Sequence[TrialRecord], seed: int
+) -> list[CandidateEvidence]:
+    """The finalists whose search ran them once only, each with that trial as its first
+    repetition (saved by `keep_trial_run`). A finalist chosen among several trials is trained
+    again instead: its best trial's score on the test split would carry the luck that made it
+    win on validation."""
+    known = []
+    for key, trial in finalists.items():
+        alone = sum(record.candidate == key for record in records) == 1
+        if not alone or trial.slot != 0:
+            continue
+        saved = _cached_run(_cache_file(folder, key, seed), trial.config)
+        if saved is not None and saved[0].seed == seed and saved[1] is not None:
+            known.append(CandidateEvidence(key, trial.config, (saved[0],), saved[1]))
+    return known
 
 
 def _measure_cost(model: Any, prepared: Prepared, candidate: Candidate) -> Cost:

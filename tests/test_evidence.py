@@ -216,3 +216,58 @@ def test_the_final_models_are_those_the_time_left_covers_and_always_one() -> Non
     assert members_within(spared, final_trainings(Candidate("tf-idf"), 3), 50.0) == 1
     assert spared.skipped == []
     assert final_trainings(Candidate("learned"), 3) == 3
+
+
+@pytest.mark.slow
+def test_a_candidates_only_search_trial_is_its_first_repetition_not_trained_twice(
+    tmp_path,
+) -> None:
+    """Large data under a time budget often affords one search round: each candidate's only
+    trial trained with the first repetition's seed, split and epochs, so the evidence scores it
+    instead of training it again. A finalist that won among several trials is retrained: its
+    test score would carry the luck that made it win."""
+    from recommender.search.engine import TRIAL_RUNS, Budget, engine_for
+    from tests.helpers import write_tiny_space
+
+    prepared = tiny_prepared()
+    space = load_space(str(write_tiny_space(tmp_path)))
+    candidates = [Candidate("learned"), Candidate("frozen", "glove-6b-50d")]
+    seed = 3
+    one = engine_for("optuna", tmp_path, None).run(
+        prepared, candidates, space, Budget(1), seed=seed
+    )
+    records = list(one.records)
+    finalists = {r.candidate: r for r in records}
+    known = evidence_module.trial_runs(tmp_path / TRIAL_RUNS, finalists, records, seed)
+    assert sorted(e.candidate for e in known) == sorted(finalists)
+    for entry in known:
+        (run,) = entry.runs
+        assert run.seed == seed and entry.cost is not None
+        retrained, _ = evidence_module.seed_run(
+            Candidate.from_key(entry.candidate), entry.config, prepared, space, seed
+        )
+        assert retrained.predictions == run.predictions  # what the evidence would have measured
+        assert retrained.best_epoch == run.best_epoch
+
+    evidence = gather_until_decided(
+        finalists,
+        lambda repetition: prepared,
+        space,
+        repetitions=2,
+        more=0,
+        seed=seed,
+        cache_dir=tmp_path / "evidence",
+        undecided=lambda evidence: (),
+        known=known,
+    )
+    trained = sorted(p.name for p in (tmp_path / "evidence").glob("*.json"))
+    assert trained == sorted(f"{k.replace(':', '__')}-seed{seed + 1}.json" for k in finalists)
+    for entry in evidence:
+        assert [run.seed for run in entry.runs] == [seed, seed + 1]
+
+    other = tmp_path / "two"
+    other.mkdir()
+    two = engine_for("optuna", other, None).run(prepared, candidates, space, Budget(2), seed=seed)
+    records = list(two.records)
+    chosen = {r.candidate: r for r in records if r.slot == 0}
+    assert evidence_module.trial_runs(other / TRIAL_RUNS, chosen, records, seed) == []

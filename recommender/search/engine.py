@@ -299,10 +299,15 @@ def engine_for(name: str, run_dir: Path, storage: str | None) -> Engine:
     if name == "optuna":
         from recommender.search.optuna_engine import OptunaEngine
 
-        return OptunaEngine(storage or default_storage(run_dir))
+        return OptunaEngine(storage or default_storage(run_dir), run_dir / TRIAL_RUNS)
     from recommender.search.keras_tuner_engine import KerasTunerEngine
 
     return KerasTunerEngine(run_dir / "keras_tuner", name.removeprefix("keras-tuner-"))
+
+
+# RUN/trial_runs: each candidate's first trial scored on the test split, for the evidence only
+# (`evidence.trial_runs`); the search never reads it
+TRIAL_RUNS = "trial_runs"
 
 
 def default_storage(run_dir: Path) -> str:

@@ -27,10 +27,12 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recommender.batches import epoch_documents
 from recommender.errors import UserError
+from recommender.evidence import keep_trial_run
 from recommender.models import TFIDF, Candidate
 from recommender.prepare import Prepared
 from recommender.search.engine import (
@@ -59,6 +61,7 @@ POLL_SECONDS = 0.5
 @dataclass(frozen=True)
 class OptunaEngine:
     storage_url: str
+    trial_runs: Path | None = None  # where each candidate's first trial leaves its test run
 
     @property
     def name(self) -> str:
@@ -78,7 +81,9 @@ class OptunaEngine:
         """Coordinate the search until every candidate has its budget, taking trials too unless
         `helpers` (workers on this machine) are running them."""
         with CtrlC().installed() as ctrl_c:
-            search = _Search(self.storage_url, prepared, candidates, space, budget.trials, seed)
+            search = _Search(
+                self.storage_url, prepared, candidates, space, budget.trials, seed, self.trial_runs
+            )
             return search.coordinate(budget, on_trial, ctrl_c, helpers)
 
     def work(
@@ -95,7 +100,9 @@ class OptunaEngine:
         """Take trials of a search that a coordinator runs, until it says the search is over
         (or the `parent` process that started this one is gone); returns how many it ran."""
         with CtrlC().installed() as ctrl_c:
-            search = _Search(self.storage_url, prepared, candidates, space, trials, seed)
+            search = _Search(
+                self.storage_url, prepared, candidates, space, trials, seed, self.trial_runs
+            )
             return search.work(on_trial, ctrl_c, parent)
 
 
@@ -135,6 +142,7 @@ class _Search:
         space: SearchSpace,
         trials: int,
         seed: int,
+        trial_runs: Path | None = None,
     ) -> None:
         self.optuna = _optuna()
         self.storage_url = storage_url
@@ -149,6 +157,7 @@ class _Search:
         self.control = _open_study(self.optuna, self.storage, storage_url, CONTROL_STUDY)
         self.candidates = list(candidates)
         self.prepared, self.space, self.trials, self.seed = prepared, space, trials, seed
+        self.trial_runs = trial_runs
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.failures = FailureStreak()
 
@@ -348,6 +357,10 @@ class _Search:
                 validation_documents=self.space.validation_documents,
                 on_epoch=report,
             )
+            if slot == 0 and self.trial_runs is not None:
+                keep_trial_run(
+                    self.trial_runs, candidate, config, self.prepared, outcome, self.seed
+                )
         with ctrl_c.held_back():
             trial.set_user_attr("best_epoch", outcome.best_epoch)
             trial.set_user_attr("seconds", round(outcome.seconds, 3))

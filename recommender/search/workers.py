@@ -29,7 +29,7 @@ from recommender.errors import UserError
 from recommender.files import TEMPORARY_SUFFIX, read_json, write_json
 from recommender.models import Candidate
 from recommender.prepare import Prepared
-from recommender.search.engine import OnTrial
+from recommender.search.engine import TRIAL_RUNS, OnTrial
 from recommender.space import SearchSpace, space_from_dict
 from recommender.text import Vocabulary
 
@@ -111,7 +111,7 @@ def run_worker(
             return 0
         time.sleep(POLL_SECONDS)
     plan, prepared = read_plan(run_dir)
-    engine = OptunaEngine(storage or plan.storage)
+    engine = OptunaEngine(storage or plan.storage, run_dir / TRIAL_RUNS)
     candidates = [Candidate.from_key(key) for key in plan.candidates]
     return engine.work(
         prepared,
