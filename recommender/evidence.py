@@ -7,7 +7,9 @@ and not only the seed's. The test split stays the same in every repetition, so o
 yardsticks are always compared on the same documents, and the paired bootstrap resamples those
 documents and the repetitions together.
 
-The search never sees the test split. Each (candidate, repetition) result is cached as JSON in
+The search never sees the test split: a candidate's first trial is scored on it as it ends
+(`keep_trial_run`), for the evidence alone, which takes it as repetition 0 when it was the
+candidate's only trial (`trial_runs`). Each (candidate, repetition) result is cached as JSON in
 the run directory, so an interrupted run resumes without retraining what it already measured.
 """
 
