@@ -570,7 +570,7 @@ def trial_runs(
         if not alone or trial.slot != 0:
             continue
         saved = _cached_run(_cache_file(folder, key, seed), trial.config)
-        if saved is not None and saved[0].seed == seed and saved[1] is not None:
+        if saved is not None and saved[1] is not None:
             known.append(CandidateEvidence(key, trial.config, (saved[0],), saved[1]))
     return known
 

@@ -293,6 +293,11 @@ class CtrlC:
             self.raise_pending()
 
 
+# RUN/trial_runs: each candidate's first trial scored on the test split, for the evidence only
+# (`evidence.trial_runs`); the search never reads it
+TRIAL_RUNS = "trial_runs"
+
+
 def engine_for(name: str, run_dir: Path, storage: str | None) -> Engine:
     """The engine a run's configuration names (`storage`: an Optuna storage URL; None keeps the
     study in RUN/study.db)."""
@@ -303,11 +308,6 @@ def engine_for(name: str, run_dir: Path, storage: str | None) -> Engine:
     from recommender.search.keras_tuner_engine import KerasTunerEngine
 
     return KerasTunerEngine(run_dir / "keras_tuner", name.removeprefix("keras-tuner-"))
-
-
-# RUN/trial_runs: each candidate's first trial scored on the test split, for the evidence only
-# (`evidence.trial_runs`); the search never reads it
-TRIAL_RUNS = "trial_runs"
 
 
 def default_storage(run_dir: Path) -> str:
